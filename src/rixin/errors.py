@@ -1,0 +1,27 @@
+"""Errors that carry a message meant for a person (the CLI prints them without a traceback)."""
+
+from __future__ import annotations
+
+
+class RixinError(Exception):
+    """Base class: the message is complete and readable on its own."""
+
+
+class ModelNotFoundError(RixinError):
+    """An unknown model name, a missing GGUF file or an unreachable endpoint."""
+
+
+class ModelIntegrityError(RixinError):
+    """An assembled model file whose sha256 does not match the pinned value."""
+
+
+class ToolSchemaError(RixinError):
+    """A tool definition that is not a valid function schema; the message names the tool and the problem."""
+
+
+class ToolCallError(RixinError):
+    """A call that could not be produced or validated after every repair attempt."""
+
+
+class ToolArgumentsError(RixinError):
+    """Arguments that do not satisfy a tool's schema; the message lists every problem found."""
