@@ -1,0 +1,288 @@
+"""The embedded runtime: a GGUF model on llama-cpp-python with our own decoding loop.
+
+We drive llama.cpp token by token instead of calling `create_chat_completion`, because the function-calling
+engine needs three things that API does not give together: a token-level constraint hook (llguidance masks),
+fast-forwarding of tokens the constraint forces, and explicit reuse of the KV cache for a shared prefix.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from rixin.errors import ModelNotFoundError
+from rixin.types import GenerationOptions
+
+Logits = npt.NDArray[np.float32]
+
+
+class TokenConstraint(Protocol):
+    """A token-level constraint (implemented over llguidance by the function-calling engine)."""
+
+    def forced_tokens(self) -> list[int]:
+        """Tokens that must come next whatever the model prefers (may be empty)."""
+
+    def mask(self, logits: Logits) -> None:
+        """Set the logits of every token the constraint forbids now to -inf, in place."""
+
+    def accept(self, token: int) -> bool:
+        """Advance over a generated token; False when the token violates the constraint."""
+
+    def is_finished(self) -> bool:
+        """True when the constraint admits nothing more (generation should stop)."""
+
+
+@dataclass
+class Completion:
+    text: str
+    tokens: list[int]
+    finish_reason: str  # "stop" | "length" | "constraint"
+    prompt_tokens: int
+    cached_tokens: int
+    """How many prompt tokens were already in the KV cache (prefix reuse)."""
+    prompt_seconds: float
+    generation_seconds: float
+    forced_tokens: int = 0
+    error: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    path: Path
+    architecture: str
+    chat_template: str | None
+    bos_token: str
+    eos_token: str
+    n_ctx: int
+    n_vocab: int
+    metadata: dict[str, str]
+
+
+class LlamaModel:
+    """One GGUF model held in memory. Generation is serialised by a lock: llama.cpp contexts are not
+    re-entrant, and one context holds one KV cache."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        name: str | None = None,
+        n_ctx: int = 8192,
+        n_threads: int | None = None,
+        n_batch: int = 512,
+    ) -> None:
+        from llama_cpp import Llama
+
+        path = Path(path)
+        if not path.is_file():
+            raise ModelNotFoundError(f"GGUF file not found: {path}")
+        threads = n_threads or os.cpu_count() or 1
+        self._llm = Llama(
+            model_path=str(path),
+            n_ctx=n_ctx,
+            n_threads=threads,
+            n_threads_batch=threads,
+            n_batch=n_batch,
+            verbose=False,
+        )
+        metadata = {str(k): str(v) for k, v in self._llm.metadata.items()}
+        self._n_vocab = int(self._llm.n_vocab())
+        self.info = ModelInfo(
+            name=name or metadata.get("general.name", path.stem),
+            path=path,
+            architecture=metadata.get("general.architecture", "unknown"),
+            chat_template=metadata.get("tokenizer.chat_template"),
+            bos_token=self._piece(self._llm.token_bos()),
+            eos_token=self._piece(self._llm.token_eos()),
+            n_ctx=self._llm.n_ctx(),
+            n_vocab=self._n_vocab,
+            metadata=metadata,
+        )
+        self.lock = threading.Lock()
+        self._llg_tokenizer: Any = None
+        self._cached: list[int] = []  # the tokens whose keys and values are in the KV cache now
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    # -- tokens -------------------------------------------------------------------------------------------
+    def tokenize(self, text: str, *, special: bool = True) -> list[int]:
+        """Tokens of `text` without an added BOS (chat templates write their own)."""
+        return list(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=special))
+
+    def detokenize(self, tokens: Sequence[int]) -> str:
+        return bytes(self._llm.detokenize(list(tokens), special=True)).decode("utf-8", errors="replace")
+
+    def _piece(self, token: int) -> str:
+        return self.detokenize([token]) if token >= 0 else ""
+
+    def is_end_of_generation(self, token: int) -> bool:
+        import llama_cpp
+
+        return bool(llama_cpp.llama_vocab_is_eog(self._llm._model.vocab, token))
+
+    def constraint_tokenizer(self) -> Any:
+        """The llguidance tokenizer for this vocabulary (built once: it takes about a second)."""
+        if self._llg_tokenizer is None:
+            from llguidance.llamacpp import lltokenizer_from_vocab
+
+            self._llg_tokenizer = lltokenizer_from_vocab(self._llm._model.vocab)
+        return self._llg_tokenizer
+
+    # -- the KV cache ---------------------------------------------------------------------------------------
+    def forget_cache(self) -> None:
+        """Drop the KV cache so the next prompt is evaluated from scratch (used to measure prefix reuse)."""
+        self._llm.reset()
+        self._cached = []
+
+    def _evaluate(self, tokens: list[int], *, reuse_prefix: bool) -> int:
+        """Make the KV cache hold exactly `tokens` with the logits of the last one ready; returns how many
+        tokens were reused from the cache."""
+        keep = 0
+        if reuse_prefix:
+            limit = min(len(self._cached), len(tokens) - 1)  # re-evaluate at least one token for its logits
+            while keep < limit and self._cached[keep] == tokens[keep]:
+                keep += 1
+        self._llm.n_tokens = keep  # eval() drops every cached position from n_tokens on
+        self._cached = self._cached[:keep]
+        self._llm.eval(tokens[keep:])
+        self._cached = list(tokens)
+        return keep
+
+    def _append(self, tokens: list[int]) -> None:
+        self._llm.n_tokens = len(self._cached)
+        self._llm.eval(tokens)
+        self._cached.extend(tokens)
+
+    def _last_logits(self) -> Logits:
+        pointer = self._llm._ctx.get_logits_ith(-1)
+        return np.ctypeslib.as_array(pointer, shape=(self._n_vocab,)).copy()
+
+    # -- generation -----------------------------------------------------------------------------------------
+    def generate(
+        self,
+        prompt: str | Sequence[int],
+        options: GenerationOptions | None = None,
+        *,
+        constraint: TokenConstraint | None = None,
+        on_text: Callable[[str], None] | None = None,
+        reuse_prefix: bool = True,
+    ) -> Completion:
+        """Continue `prompt`. Stops at an end-of-generation token, a stop string, `max_tokens`, or when the
+        constraint is finished. `on_text` receives each new piece of text as it is decoded."""
+        options = options or GenerationOptions()
+        prompt_tokens = self.tokenize(prompt) if isinstance(prompt, str) else list(prompt)
+        if not prompt_tokens:
+            raise ValueError("empty prompt")
+        budget = self.info.n_ctx - len(prompt_tokens)
+        if budget <= 0:
+            raise ValueError(f"prompt of {len(prompt_tokens)} tokens does not fit the context ({self.info.n_ctx})")
+        max_tokens = min(options.max_tokens, budget)
+        rng = np.random.default_rng(options.seed)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+        with self.lock:
+            started = time.perf_counter()
+            cached = self._evaluate(prompt_tokens, reuse_prefix=reuse_prefix)
+            prompt_done = time.perf_counter()
+            generated: list[int] = []
+            text = ""
+            finish = "length"
+            forced_count = 0
+            error: str | None = None
+            while len(generated) < max_tokens:
+                if constraint is not None:
+                    if constraint.is_finished():
+                        finish = "constraint"
+                        break
+                    forced = constraint.forced_tokens()[: max_tokens - len(generated)]
+                    if len(forced) > 1:
+                        # Tokens the grammar forces are evaluated in one batch instead of one by one.
+                        for token in forced:
+                            constraint.accept(token)
+                        generated.extend(forced)
+                        forced_count += len(forced)
+                        piece = decoder.decode(bytes(self._llm.detokenize(forced, special=True)))
+                        text += piece
+                        if on_text and piece:
+                            on_text(piece)
+                        self._append(forced)
+                        continue
+                logits = self._last_logits()
+                if constraint is not None:
+                    constraint.mask(logits)
+                token = _sample(logits, options, rng)
+                if token < 0:
+                    finish, error = "constraint", "the constraint left no token to choose"
+                    break
+                if self.is_end_of_generation(token):
+                    finish = "stop"
+                    break
+                if constraint is not None and not constraint.accept(token):
+                    finish, error = "constraint", f"token {token} rejected by the constraint"
+                    break
+                generated.append(token)
+                piece = decoder.decode(bytes(self._llm.detokenize([token], special=True)))
+                text += piece
+                stop_at = _find_stop(text, options.stop)
+                if stop_at is not None:
+                    text = text[:stop_at]
+                    finish = "stop"
+                    break
+                if on_text and piece:
+                    on_text(piece)
+                if constraint is not None and constraint.is_finished():
+                    finish = "constraint"
+                    break
+                self._append([token])
+            text += decoder.decode(b"", final=True)
+            ended = time.perf_counter()
+        return Completion(
+            text=text,
+            tokens=generated,
+            finish_reason=finish,
+            prompt_tokens=len(prompt_tokens),
+            cached_tokens=cached,
+            prompt_seconds=prompt_done - started,
+            generation_seconds=ended - prompt_done,
+            forced_tokens=forced_count,
+            error=error,
+        )
+
+
+def _sample(logits: Logits, options: GenerationOptions, rng: np.random.Generator) -> int:
+    """Greedy at temperature 0, else temperature + nucleus sampling. -1 when every token is masked."""
+    best = int(np.argmax(logits))
+    if not np.isfinite(logits[best]):
+        return -1
+    if options.temperature <= 0:
+        return best
+    scaled = (logits - logits[best]) / options.temperature
+    probs = np.exp(scaled, dtype=np.float64)
+    probs /= probs.sum()
+    if options.top_p < 1.0:
+        order = np.argsort(-probs)
+        cumulative = np.cumsum(probs[order])
+        cut = int(np.searchsorted(cumulative, options.top_p)) + 1
+        keep = order[:cut]
+        probs = probs[keep] / probs[keep].sum()
+        return int(keep[rng.choice(len(keep), p=probs)])
+    return int(rng.choice(len(probs), p=probs))
+
+
+def _find_stop(text: str, stops: Sequence[str]) -> int | None:
+    positions = [text.find(stop) for stop in stops if stop]
+    found = [p for p in positions if p >= 0]
+    return min(found) if found else None
