@@ -53,21 +53,24 @@ def tool_call_grammar(
     close_tag: str,
     tags_are_tokens: bool,
     max_calls: int,
+    as_list: bool = True,
 ) -> str:
-    """A Lark grammar for 1..max_calls calls, each `OPEN\\n{json}\\nCLOSE`, separated by newlines."""
+    """A Lark grammar for 1..max_calls calls: `OPEN\n{json}\nCLOSE` blocks separated by newlines, or (as_list)
+    one block holding a JSON list of calls. A trailing newline is allowed: Qwen writes one before it ends."""
     if not tools:
         raise ValueError("a call grammar needs at least one tool")
-    call = (
-        f"call: {_literal(open_tag, tags_are_tokens)} \"\\n\" %json {json.dumps(call_schema(tools))} "
-        f"\"\\n\" {_literal(close_tag, tags_are_tokens)}"
-    )
-    repeat = "" if max_calls <= 1 else f' ("\\n" call){{0,{max_calls - 1}}}'
-    return f"start: call{repeat}\n{call}\n"
+    one = f"%json {json.dumps(call_schema(tools))}"
+    open_, close = _literal(open_tag, tags_are_tokens), _literal(close_tag, tags_are_tokens)
+    more = max_calls - 1
+    if as_list and max_calls > 1:
+        return f'start: {open_} "\\n[" call (", " call){{0,{more}}} "]\\n" {close} "\\n"?\ncall: {one}\n'
+    repeat = f' ("\\n" block){{0,{more}}}' if max_calls > 1 else ""
+    return f'start: block{repeat} "\\n"?\nblock: {open_} "\\n" {one} "\\n" {close}\n'
 
 
 def json_grammar(schema: dict[str, Any] | None) -> str:
     """A grammar for one JSON value matching `schema` (any JSON object when None)."""
-    body = dict(schema) if schema else {"type": "object"}
+    body: dict[str, Any] = dict(schema) if schema else {"type": "object"}
     body.setdefault("x-guidance", {**JSON_STYLE, "whitespace_flexible": True})
     return f"start: %json {json.dumps(body)}\n"
 

@@ -102,9 +102,7 @@ def _tag_hits(text: str, open_tag: str, close_tag: str, known: _Known) -> list[_
             continue
         body = o + len(open_tag)
         # A block ends at its close tag, at the next open tag, or (generation stopped) at the end.
-        end = min(
-            (x for x in (text.find(close_tag, body), text.find(open_tag, body)) if x != -1), default=len(text)
-        )
+        end = min((x for x in (text.find(close_tag, body), text.find(open_tag, body)) if x != -1), default=len(text))
         stop = end + len(close_tag) if text.startswith(close_tag, end) else end
         hits.append(_Hit(o, stop, *_explicit(text[body:end], known, "tag")))
         i = stop
@@ -123,8 +121,10 @@ def _collect(text: str, known: _Known, explicit: bool) -> tuple[_Found, str]:
     """Calls and errors found in `text` (tags aside), and the text left over around them."""
     hits = _fence_hits(text, known)
     hits += [h for a, b in _gaps(text, hits) for h in _func_hits(text, a, b, known)]
-    if not hits and (whole := _payload(text, known, explicit)) is not None:
-        return whole, ""
+    if not hits and (src := text.strip()):  # the whole text may be one JSON value or nothing but calls
+        ok, value = _loads(src)
+        if (whole := _from_json(value, "json") if ok else _py_payload(src, known, explicit)) is not None:
+            return whole, ""
     hits += [h for a, b in _gaps(text, hits) for h in _scan(text, a, b, known)]
     hits.sort(key=lambda h: h.start)
     found = [c for h in hits for c in h.calls], [e for h in hits for e in h.errors]
@@ -165,27 +165,20 @@ def _func_hits(text: str, a: int, b: int, known: _Known) -> list[_Hit]:
     return hits
 
 
-def _payload(text: str, known: _Known, explicit: bool) -> _Found | None:
-    """Calls when `text` as a whole is one JSON value or nothing but Python-style calls."""
-    src = text.strip()
-    if not src:
-        return None
-    ok, value = _loads(src)
-    return _from_json(value, "json") if ok else _py_payload(src, known, explicit)
-
-
 def _scan(text: str, a: int, b: int, known: _Known) -> list[_Hit]:
     """Calls embedded in free text: call-shaped JSON anywhere, Python calls of known tools."""
     hits: list[_Hit] = []
+    unclosed: set[int] = set()  # openers known to run off the end: keeps "{{{{..." loops linear
+    last_callish = max((c.start() for c in _CALLISH.finditer(text, a, b)), default=-1)
     i = a
     while m := _START.search(text, i, b):
         s, name = m.start(), m.group(1)
         if name is not None and (known is None or _resolve(name, known) not in known):
             i = m.end()  # prose or code that merely looks like a call
             continue
-        stop = _close(text, m.end() - 1 if name else s, b)
+        stop = None if s in unclosed else _close(text, m.end() - 1 if name else s, b, unclosed)
         if stop is None:  # ran off the end: generation was cut mid-call
-            if name or (text[s] == "{" and _CALLISH.search(text, s, b)):
+            if name or (text[s] == "{" and last_callish > s):
                 hits.append(_Hit(s, b, [], [f"truncated call: {_snip(text[s:b])!r}"]))
                 break
             i = s + 1
@@ -209,9 +202,9 @@ def _scan(text: str, a: int, b: int, known: _Known) -> list[_Hit]:
     return hits
 
 
-def _close(text: str, pos: int, end: int) -> int | None:
+def _close(text: str, pos: int, end: int, unclosed: set[int]) -> int | None:
     """Index just past the bracket matching text[pos]; None when the text ends first."""
-    stack: list[str] = []
+    stack: list[tuple[str, int]] = []
     quote = ""
     i = pos
     while i < end:
@@ -224,10 +217,11 @@ def _close(text: str, pos: int, end: int) -> int | None:
         elif ch in "\"'":
             quote = ch
         elif ch in _PAIRS:
-            stack.append(_PAIRS[ch])
-        elif ch in ")]}" and (stack.pop() != ch or not stack):
+            stack.append((_PAIRS[ch], i))
+        elif ch in ")]}" and (stack.pop()[0] != ch or not stack):
             return i + 1  # matched (or mismatched: the decoder will judge the fragment)
         i += 1
+    unclosed.update(at for _, at in stack)  # scanned from any of these, the text ends first too
     return None
 
 
@@ -351,12 +345,12 @@ def _py_payload(src: str, known: _Known, explicit: bool) -> _Found | None:
         if not sure and known is not None:
             return None  # with tools, only calls of known tools count
         got = _py_call(node, name, known.get(name, []) if known else [])
-        if isinstance(got, str) and not sure:
-            return None  # tools=None and it does not read as a call: leave it as text (print(x))
-        if isinstance(got, str):
+        if isinstance(got, ParsedCall):
+            calls.append(got)
+        elif sure:
             errors.append(got)
         else:
-            calls.append(got)
+            return None  # tools=None and it does not read as a call (print(x)): leave it as text
     return (calls, errors) if nodes else None
 
 

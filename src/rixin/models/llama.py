@@ -138,13 +138,16 @@ class LlamaModel:
         if self._llg_tokenizer is None:
             from llguidance.llamacpp import lltokenizer_from_vocab
 
-            self._llg_tokenizer = lltokenizer_from_vocab(self._llm._model.vocab)
+            # Every end-of-generation token counts as EOS: Qwen ends a tool-call turn with <|endoftext|>
+            # as often as with <|im_end|>, and a grammar that allows only one of them forces a wrong token.
+            eog = [t for t in range(self._n_vocab) if self.is_end_of_generation(t)]
+            self._llg_tokenizer = lltokenizer_from_vocab(self._llm._model.vocab, eos_token=eog or None)
         return self._llg_tokenizer
 
     # -- the KV cache ---------------------------------------------------------------------------------------
     def forget_cache(self) -> None:
         """Drop the KV cache so the next prompt is evaluated from scratch (used to measure prefix reuse)."""
-        self._llm.reset()
+        self._llm.reset()  # type: ignore[no-untyped-call]
         self._cached = []
 
     def _evaluate(self, tokens: list[int], *, reuse_prefix: bool) -> int:
@@ -178,10 +181,12 @@ class LlamaModel:
         *,
         constraint: TokenConstraint | None = None,
         on_text: Callable[[str], None] | None = None,
+        stop_when: Callable[[str], bool] | None = None,
         reuse_prefix: bool = True,
     ) -> Completion:
         """Continue `prompt`. Stops at an end-of-generation token, a stop string, `max_tokens`, or when the
-        constraint is finished. `on_text` receives each new piece of text as it is decoded."""
+        constraint is finished, or when `stop_when(text so far)` is true. `on_text` receives each new piece of
+        text as it is decoded."""
         options = options or GenerationOptions()
         prompt_tokens = self.tokenize(prompt) if isinstance(prompt, str) else list(prompt)
         if not prompt_tokens:
@@ -245,6 +250,9 @@ class LlamaModel:
                     on_text(piece)
                 if constraint is not None and constraint.is_finished():
                     finish = "constraint"
+                    break
+                if stop_when is not None and stop_when(text):
+                    finish = "stop"
                     break
                 self._append([token])
             text += decoder.decode(b"", final=True)

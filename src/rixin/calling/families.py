@@ -1,0 +1,63 @@
+"""Everything that differs between model families lives here, and nowhere else.
+
+A family says how tool calls are written (the tags around a call), whether the model's own chat template
+can render tools, and what to tell a model whose template cannot. Families are recognised from the chat
+template in the GGUF metadata, never from a model's name.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from rixin.tools import Tool
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    call_open: str
+    call_close: str
+    native_tools: bool
+    """The chat template renders `tools` and tool messages itself."""
+    parallel_as_list: bool = True
+    """Parallel calls are generated as one JSON list inside one tag block: small models decide the number of
+    calls far better with `[…, …]` than by opening another tag (measured on Qwen2.5-Coder-0.5B)."""
+
+    def tools_system_prompt(self, tools: list[Tool]) -> str:
+        """Instructions for templates without tool support (the Hermes format, which many models know)."""
+        listing = "\n".join(json.dumps(tool.to_openai(), ensure_ascii=False) for tool in tools)
+        return (
+            "# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
+            f"You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n{listing}\n"
+            "</tools>\n\nFor each function call, return a json object with function name and arguments within "
+            f"{self.call_open}{self.call_close} XML tags:\n{self.call_open}\n"
+            f'{{"name": <function-name>, "arguments": <args-json-object>}}\n{self.call_close}\n'
+            "If no function fits the request, answer in plain text."
+        )
+
+    def render_call_history(self, calls: list[dict[str, Any]]) -> str:
+        """An earlier assistant turn's calls as text, for templates that cannot render `tool_calls`."""
+        blocks = [
+            f"{self.call_open}\n{json.dumps({'name': c['name'], 'arguments': c['arguments']}, ensure_ascii=False)}"
+            f"\n{self.call_close}"
+            for c in calls
+        ]
+        return "\n".join(blocks)
+
+    def render_tool_result(self, content: str) -> str:
+        return f"<tool_response>\n{content}\n</tool_response>"
+
+
+HERMES = Family(name="hermes", call_open="<tool_call>", call_close="</tool_call>", native_tools=True)
+"""Qwen2.5/Qwen3, Hermes and other templates that render tools and `<tool_call>` tags themselves."""
+
+GENERIC = Family(name="generic", call_open="<tool_call>", call_close="</tool_call>", native_tools=False)
+"""Any other template (SmolLM2, Llama-2 style …): tools are described in the system prompt."""
+
+
+def family_for_template(template: str | None) -> Family:
+    if template and "tools" in template and "<tool_call>" in template:
+        return HERMES
+    return GENERIC
