@@ -75,6 +75,11 @@ def json_grammar(schema: dict[str, Any] | None) -> str:
     return f"start: %json {json.dumps(body)}\n"
 
 
+def text_grammar() -> str:
+    """Free text that starts with a letter or digit, so that it cannot open a call (JSON, tags, fences)."""
+    return "start: /[\\p{L}\\p{N}](.|\\n)*/\n"
+
+
 class GrammarError(ValueError):
     """The grammar could not be compiled (for example an unsupported schema construct)."""
 

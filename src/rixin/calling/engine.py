@@ -9,13 +9,14 @@ the text, validate, and repair the same way.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from rixin.calling.constrain import GrammarConstraint, GrammarError, json_grammar, tool_call_grammar
+from rixin.calling.constrain import GrammarConstraint, GrammarError, json_grammar, text_grammar, tool_call_grammar
 from rixin.calling.families import Family, family_for_template
 from rixin.calling.parse import ParseResult, parse_tool_calls
 from rixin.calling.prompt import render_prompt
@@ -50,6 +51,8 @@ class CallingOptions:
     probe_tokens: int = 16
     reuse_prefix: bool = True
     max_parallel_calls: int = 8
+    stop_repeats: bool = True
+    """For `auto`: when the model only repeats calls whose results it already has, make it answer instead."""
 
 
 Decision = Literal["call", "text"]
@@ -326,10 +329,20 @@ class _Run:
                 problems.append("the call was cut off at max_tokens")
             self.attempts[-1].error = "; ".join(problems) or None
             if not problems:
+                if self.choice == "auto" and self.options.stop_repeats and _all_answered(checked.calls, conversation):
+                    return self.final_answer(model)
                 return self.calls_result(checked, completion.text)
             conversation = conversation + self.repair_messages(completion.text, problems)
         error = f"no valid function call after {self.options.max_repairs + 1} attempts: {'; '.join(problems)}"
         return self.result(Message(role="assistant", content=None), last_raw, "error", error=error)
+
+    def final_answer(self, model: LlamaModel) -> ChatResult:
+        """The model asked again for results it already has: make it answer from them, in words."""
+        conversation = self.family.ask_for_answer(self.conversation)
+        prompt = self.prompt(model, conversation, with_tools=False)
+        completion = self.generate(model, prompt, "answer", constraint=self.constraint(model, text_grammar()))
+        finish = "length" if completion.finish_reason == "length" else "stop"
+        return self.result(Message(role="assistant", content=completion.text), completion.text, finish)
 
     def constraint(self, model: LlamaModel, lark: str) -> GrammarConstraint:
         return GrammarConstraint(
@@ -401,6 +414,26 @@ class _Run:
         error = f"no valid function call after {self.options.max_repairs + 1} attempts"
         raw = last.raw_output if last else ""
         return self.result(Message(role="assistant", content=None), raw, "error", error=error)
+
+
+def _call_key(name: str, arguments: str) -> tuple[str, str]:
+    try:
+        canonical = json.dumps(json.loads(arguments or "{}"), sort_keys=True)
+    except json.JSONDecodeError:
+        canonical = arguments
+    return name, canonical
+
+
+def _all_answered(calls: list[ToolCall], conversation: list[Message]) -> bool:
+    """True when every call repeats one whose result is already in the conversation."""
+    answered_ids = {m.tool_call_id for m in conversation if m.role == "tool"}
+    answered = {
+        _call_key(c.function.name, c.function.arguments)
+        for m in conversation
+        for c in m.tool_calls or []
+        if c.id in answered_ids
+    }
+    return bool(calls) and all(_call_key(c.function.name, c.function.arguments) in answered for c in calls)
 
 
 def _parsed(call: ToolCall) -> Any:

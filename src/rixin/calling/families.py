@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rixin.tools import Tool
+from rixin.types import Message
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class Family:
     parallel_as_list: bool = True
     """Parallel calls are generated as one JSON list inside one tag block: small models decide the number of
     calls far better with `[…, …]` than by opening another tag (measured on Qwen2.5-Coder-0.5B)."""
+
+    answer_request: str = "\nNow answer the user's question in plain words."
 
     def tools_system_prompt(self, tools: list[Tool]) -> str:
         """Instructions for templates without tool support (the Hermes format, which many models know)."""
@@ -45,6 +48,24 @@ class Family:
             for c in calls
         ]
         return "\n".join(blocks)
+
+    def ask_for_answer(self, conversation: list[Message]) -> list[Message]:
+        """The conversation with its latest tool results labelled and a firm request to answer in words.
+
+        Small models (Qwen2.5-Coder-0.5B) otherwise repeat the call they just made; softer wording
+        ("answer if this is enough") did not stop them, this did (measured on the demo's tasks)."""
+        out = list(conversation)
+        last = len(out)
+        while last > 0 and out[last - 1].role == "tool":
+            last -= 1
+        for index in range(last, len(out)):
+            message = out[index]
+            label = f"Result of {message.name}: " if message.name else "Result: "
+            out[index] = message.model_copy(update={"content": label + (message.content or "")})
+        if last < len(out):
+            final = out[-1]
+            out[-1] = final.model_copy(update={"content": (final.content or "") + self.answer_request})
+        return out
 
     def render_tool_result(self, content: str) -> str:
         return f"<tool_response>\n{content}\n</tool_response>"
