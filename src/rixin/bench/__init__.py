@@ -1,0 +1,109 @@
+"""`rixin bench`: tool-calling accuracy and the three error kinds (selection, argument, non-executable)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rixin.bench.checker import KINDS, Call, Verdict, canonical_calls, check_item
+from rixin.bench.runner import (
+    EndpointDown,
+    Entry,
+    ItemResult,
+    finished_ids,
+    load_entries,
+    parse_suites,
+    read_items,
+    run_entries,
+)
+from rixin.bench.systems import LlamaCppBaseline, RixinSystem, System
+from rixin.errors import RixinError
+
+__all__ = [
+    "KINDS",
+    "Call",
+    "EndpointDown",
+    "Entry",
+    "ItemResult",
+    "Verdict",
+    "canonical_calls",
+    "check_item",
+    "load_entries",
+    "parse_suites",
+    "run_bench",
+]
+
+BASELINES = ("llama-cpp",)
+
+
+def run_bench(
+    *,
+    suite: str,
+    model: str | None,
+    out: Path,
+    limit: int | None = None,
+    seed: int = 0,
+    resume: bool = False,
+    concurrency: int = 1,
+    baseline: str | None = None,
+    engine_options: dict[str, Any] | None = None,
+    command: str = "",
+    progress: Callable[[str, int, int, ItemResult | None], None] | None = None,
+) -> dict[str, Any]:
+    """Run the suites against rixin (and optionally a baseline) and write items, summary, report, chart."""
+    from rixin import __version__
+    from rixin.bench.report import summarize, write_report
+    from rixin.calling import CallingOptions, open_model
+    from rixin.models import LlamaModel
+
+    entries = load_entries(suite, limit, seed)
+    try:
+        options = CallingOptions(**(engine_options or {}))
+    except TypeError as error:
+        fields = ", ".join(f.name for f in dataclasses.fields(CallingOptions))
+        raise RixinError(f"unknown engine option ({error}); valid: {fields}") from error
+    engine = open_model(model, options)
+    systems: list[tuple[System, Path]] = [(RixinSystem(engine), out / "items.jsonl")]
+    if baseline:
+        if baseline not in BASELINES:
+            raise RixinError(f"unknown baseline {baseline!r}; valid: {', '.join(BASELINES)}")
+        if not isinstance(engine.model, LlamaModel):
+            raise RixinError("--baseline llama-cpp needs an embedded model or a GGUF path, not an endpoint")
+        systems.append((LlamaCppBaseline(engine.model), out / f"baseline-{baseline}" / "items.jsonl"))
+    out.mkdir(parents=True, exist_ok=True)
+    wanted = {e.id for e in entries}
+    for system, path in systems:
+        done = len(finished_ids(path) & wanted) if resume else 0
+        total = len(entries)
+
+        def tick(result: ItemResult, name: str = system.name, total: int = total) -> None:
+            nonlocal done
+            done += 1
+            if progress:
+                progress(name, done, total, result)
+
+        if progress:
+            progress(system.name, 0, total, None)
+        run_entries(entries, system, path, resume=resume, concurrency=concurrency, on_done=tick)
+    categories = list(dict.fromkeys(e.category for e in entries))
+    summaries = {
+        system.name: summarize([i for i in read_items(path) if i["id"] in wanted], categories)
+        for system, path in systems
+    }
+    meta = {
+        "model": engine.name,
+        "suite": suite,
+        "limit": limit,
+        "seed": seed,
+        "command": command,
+        "finished": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "rixin_version": __version__,
+        "engine_options": dataclasses.asdict(options),
+        "cpu_count": os.cpu_count(),
+    }
+    write_report(out, meta, summaries)
+    return {"meta": meta, "systems": summaries}

@@ -72,8 +72,6 @@ def to_json_schema(node: Any) -> Any:
             continue
         else:
             out[key] = value
-    if out.get("type") == "object" and "properties" not in out and "additionalProperties" not in out:
-        out["properties"] = {}
     return out
 
 

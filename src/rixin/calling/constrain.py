@@ -31,7 +31,11 @@ def call_schema(tools: Sequence[Tool]) -> dict[str, Any]:
     variants = [
         {
             "type": "object",
-            "properties": {"name": {"const": tool.name}, "arguments": tool.parameters},
+            # Undeclared arguments cannot be generated, even when a non-strict schema would allow them.
+            "properties": {
+                "name": {"const": tool.name},
+                "arguments": {"additionalProperties": False, **tool.parameters},
+            },
             "required": ["name", "arguments"],
             "additionalProperties": False,
         }

@@ -47,6 +47,29 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("action", nargs="?", default="list", choices=["list", "assemble"])
     models.add_argument("names", nargs="*", help="models to assemble, or 'all'")
 
+    bench = commands.add_parser("bench", help="tool-calling accuracy and the three error kinds")
+    bench.add_argument(
+        "--suite",
+        default="bfcl:all,exec:all",
+        help="comma-separated: bfcl:all, bfcl:simple_python, bfcl:multiple, bfcl:parallel, "
+        "bfcl:parallel_multiple, bfcl:irrelevance, exec:all, exec:single, exec:parallel, exec:multi_step, "
+        "exec:irrelevance (default: bfcl:all,exec:all)",
+    )
+    bench.add_argument("--model", default=None, help=MODEL_HELP)
+    bench.add_argument("--limit", type=int, default=None, help="a reproducible sample of N items per category")
+    bench.add_argument("--seed", type=int, default=0)
+    bench.add_argument("--out", default=None, help="output folder (default: runs/bench-<time>)")
+    bench.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    bench.add_argument("--concurrency", type=int, default=1, help="items in flight at once (for endpoints)")
+    bench.add_argument("--baseline", choices=["llama-cpp"], help="also run plain llama-cpp-python, side by side")
+    bench.add_argument(
+        "--engine-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a rixin.calling.CallingOptions field, e.g. constrained=false (repeatable; for ablations)",
+    )
+
     demo = commands.add_parser("demo", help="a short tool-calling demonstration on the embedded model")
     demo.add_argument("--model", default=None, help=MODEL_HELP)
     return parser
@@ -65,6 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_chat(args)
         if args.command == "models":
             return run_models(args)
+        if args.command == "bench":
+            from rixin.cli.bench import run_bench_command
+
+            return run_bench_command(args)
         from rixin.cli.demo import run_demo
 
         return run_demo(args)

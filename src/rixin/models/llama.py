@@ -111,7 +111,6 @@ class LlamaModel:
         )
         self.lock = threading.Lock()
         self._llg_tokenizer: Any = None
-        self._cached: list[int] = []  # the tokens whose keys and values are in the KV cache now
 
     @property
     def name(self) -> str:
@@ -148,26 +147,29 @@ class LlamaModel:
     def forget_cache(self) -> None:
         """Drop the KV cache so the next prompt is evaluated from scratch (used to measure prefix reuse)."""
         self._llm.reset()  # type: ignore[no-untyped-call]
-        self._cached = []
 
     def _evaluate(self, tokens: list[int], *, reuse_prefix: bool) -> int:
         """Make the KV cache hold exactly `tokens` with the logits of the last one ready; returns how many
-        tokens were reused from the cache."""
+        tokens were reused from the cache (llama-cpp-python records the cached tokens in `input_ids`)."""
         keep = 0
         if reuse_prefix:
-            limit = min(len(self._cached), len(tokens) - 1)  # re-evaluate at least one token for its logits
-            while keep < limit and self._cached[keep] == tokens[keep]:
-                keep += 1
+            cached = self._llm.input_ids[: self._llm.n_tokens]
+            limit = min(len(cached), len(tokens) - 1)  # re-evaluate at least one token for its logits
+            if limit > 0:
+                differ = np.flatnonzero(cached[:limit] != np.asarray(tokens[:limit]))
+                keep = int(differ[0]) if len(differ) else limit
         self._llm.n_tokens = keep  # eval() drops every cached position from n_tokens on
-        self._cached = self._cached[:keep]
         self._llm.eval(tokens[keep:])
-        self._cached = list(tokens)
         return keep
 
     def _append(self, tokens: list[int]) -> None:
-        self._llm.n_tokens = len(self._cached)
         self._llm.eval(tokens)
-        self._cached.extend(tokens)
+
+    def create_chat_completion(self, **kwargs: Any) -> Any:
+        """llama-cpp-python's own `create_chat_completion` on this model: what a user gets without rixin
+        (the benchmark's baseline). Shares the lock and the KV cache with `generate`."""
+        with self.lock:
+            return self._llm.create_chat_completion(**kwargs)
 
     def _last_logits(self) -> Logits:
         pointer = self._llm._ctx.get_logits_ith(-1)
