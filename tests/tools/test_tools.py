@@ -477,9 +477,9 @@ def test_validate_arguments_nested_and_optional() -> None:
         "near.lat: 'x' is not of type 'number'",
     ]
     assert f.validate_arguments({"address": {"street": "s", "location": {"lat": 1, "lon": 2}}}) == []
-    assert f.validate_arguments(
-        {"address": {"street": "s", "location": {"lat": 1, "lon": 2}}, "when": "soon"}
-    ) == ["when: 'soon' is not a 'date'"]
+    assert f.validate_arguments({"address": {"street": "s", "location": {"lat": 1, "lon": 2}}, "when": "soon"}) == [
+        "when: 'soon' is not a 'date'"
+    ]
 
 
 def test_invoke_coerces_enum_model_date() -> None:
@@ -536,9 +536,7 @@ def test_invoke_reports_pydantic_only_problems() -> None:
 
     assert f.validate_arguments({"n": 3}) == []  # JSON Schema cannot express the validator
     assert f.invoke({"n": 4}) == 4
-    with pytest.raises(
-        ToolArgumentsError, match=r"^tool 'f': invalid arguments: n: Value error, must be even"
-    ):
+    with pytest.raises(ToolArgumentsError, match=r"^tool 'f': invalid arguments: n: Value error, must be even"):
         f.invoke({"n": 3})
 
 
@@ -613,9 +611,7 @@ def test_load_tools_file_errors(tmp_path: Path) -> None:
     with pytest.raises(ToolSchemaError, match=_at(wrong_shape) + r": 'tools' must be a list, got dict"):
         load_tools_file(wrong_shape)
     wrong_shape.write_text('[{"name": "x"}, "y"]')
-    with pytest.raises(
-        ToolSchemaError, match=_at(wrong_shape) + r": tool #1: expected a JSON object, got str"
-    ):
+    with pytest.raises(ToolSchemaError, match=_at(wrong_shape) + r": tool #1: expected a JSON object, got str"):
         load_tools_file(wrong_shape)
 
     bad_schema = tmp_path / "schema.json"
