@@ -11,6 +11,14 @@ class ModelNotFoundError(RixinError):
     """An unknown model name, a missing GGUF file or an unreachable endpoint."""
 
 
+class EndpointUnreachableError(ModelNotFoundError):
+    """An OpenAI-compatible endpoint that does not answer (connection refused, timeout)."""
+
+
+class EndpointError(RixinError):
+    """An endpoint that answered a request with an HTTP error."""
+
+
 class ModelIntegrityError(RixinError):
     """An assembled model file whose sha256 does not match the pinned value."""
 

@@ -18,9 +18,9 @@ from typing import Any, Literal
 
 from rixin.calling.constrain import GrammarConstraint, GrammarError, json_grammar, text_grammar, tool_call_grammar
 from rixin.calling.families import Family, family_for_template
-from rixin.calling.parse import ParseResult, parse_tool_calls
+from rixin.calling.parse import ParsedCall, ParseResult, parse_tool_calls
 from rixin.calling.prompt import render_prompt
-from rixin.errors import ToolSchemaError
+from rixin.errors import EndpointError, ToolSchemaError
 from rixin.models import EndpointModel, LlamaModel
 from rixin.models.llama import Completion
 from rixin.tools import Tool, as_tools
@@ -312,16 +312,19 @@ class _Run:
         checked = self.check(parsed)
         if not checked.problems and checked.calls:
             return self.calls_result(checked, text)
-        # The model tried to call but got it wrong: repair from its attempt.
-        return self.call(model, self.conversation + self.repair_messages(text, checked.problems))
+        # The model tried to call but got it wrong: record why, and repair from its attempt.
+        problems = checked.problems or ["no function call found in the output"]
+        self.attempts[-1].error = "; ".join(problems)
+        return self.call(model, self.conversation + self.repair_messages(text, problems), repairing=True)
 
-    def call(self, model: LlamaModel, conversation: list[Message]) -> ChatResult:
+    def call(self, model: LlamaModel, conversation: list[Message], *, repairing: bool = False) -> ChatResult:
         """Generate calls (under the constraint when enabled), validating and repairing."""
         last_raw, problems = "", ["no call was produced"]
         for attempt in range(self.options.max_repairs + 1):
             prompt = self.prompt(model, conversation)
             constraint = self.call_constraint(model) if self.options.constrained else None
-            completion = self.generate(model, prompt, "call" if attempt == 0 else "repair", constraint=constraint)
+            stage = "repair" if repairing or attempt > 0 else "call"
+            completion = self.generate(model, prompt, stage, constraint=constraint)
             last_raw = completion.text
             checked = self.check(self.parse(completion.text))
             problems = checked.problems or ([] if checked.calls else ["no function call found in the output"])
@@ -377,29 +380,33 @@ class _Run:
         if self.choice.startswith("function:"):
             choice = {"type": "function", "function": {"name": self.choice.split(":", 1)[1]}}
         last = None
+        choice_refused = False
         for attempt in range(self.options.max_repairs + 1):
-            result = model.chat(
-                conversation,
-                tools=wire_tools if self.choice != "none" else None,
-                tool_choice=choice if wire_tools else None,
-                parallel_tool_calls=self.parallel if wire_tools else None,
-                options=self.generation,
-                response_format=response_format,
-                on_text=on_text if attempt == 0 and self.choice == "auto" else None,
-            )
+            request: dict[str, Any] = {
+                "tools": wire_tools if self.choice != "none" else None,
+                "tool_choice": choice if wire_tools else None,
+                "parallel_tool_calls": self.parallel if wire_tools else None,
+                "options": self.generation,
+                "response_format": response_format,
+                "on_text": on_text if attempt == 0 and self.choice == "auto" else None,
+            }
+            try:
+                result = model.chat(conversation, **request)
+            except EndpointError as refused:
+                if choice == "auto" or not wire_tools:
+                    return self.result(Message(role="assistant"), "", "error", error=str(refused))
+                # Some servers reject `required` or a named choice (llama.cpp's chatml-function-calling
+                # answers 500): ask with `auto` and let validation and repair insist on the call.
+                self.attempts.append(Attempt(stage="call", raw_output="", error=str(refused)))
+                choice, choice_refused = "auto", True
+                continue
             last = result
             self.usage = self.usage + result.usage
             self.attempts.append(Attempt(stage="call" if attempt == 0 else "repair", raw_output=result.raw_output))
             if not wire_tools or self.choice == "none":
                 return self.result(result.message, result.raw_output, result.finish_reason)
             parsed = (
-                ParseResult(
-                    calls=[_parsed(c) for c in result.message.tool_calls],
-                    content=result.message.content,
-                    errors=[],
-                )
-                if result.message.tool_calls
-                else self.parse(result.message.content or "")
+                _from_wire(result.message.tool_calls) if result.message.tool_calls else self.parse(raw_text(result))
             )
             if not parsed.calls and not parsed.errors and self.choice == "auto":
                 return self.result(result.message, result.raw_output, result.finish_reason)
@@ -409,7 +416,7 @@ class _Run:
             if not problems:
                 return self.calls_result(checked, result.raw_output)
             conversation = conversation + self.repair_messages(result.raw_output, problems)
-            if choice == "auto":
+            if choice == "auto" and not choice_refused:
                 choice = "required"
         error = f"no valid function call after {self.options.max_repairs + 1} attempts"
         raw = last.raw_output if last else ""
@@ -436,14 +443,19 @@ def _all_answered(calls: list[ToolCall], conversation: list[Message]) -> bool:
     return bool(calls) and all(_call_key(c.function.name, c.function.arguments) in answered for c in calls)
 
 
-def _parsed(call: ToolCall) -> Any:
-    from rixin.calling.parse import ParsedCall
+def _from_wire(calls: list[ToolCall]) -> ParseResult:
+    """Calls a server returned in `tool_calls`, read like parsed text: bad argument JSON is a problem."""
+    parsed, errors = [], []
+    for call in calls:
+        try:
+            parsed.append(ParsedCall(name=call.function.name, arguments=call.parsed_arguments(), form="json"))
+        except ValueError:
+            errors.append(f"{call.function.name}: arguments are not a valid JSON object")
+    return ParseResult(calls=parsed, content=None, errors=errors)
 
-    try:
-        arguments = call.parsed_arguments()
-    except ValueError:
-        arguments = {"__unparsable__": call.function.arguments}
-    return ParsedCall(name=call.function.name, arguments=arguments, form="json")
+
+def raw_text(result: ChatResult) -> str:
+    return result.message.content or ""
 
 
 def with_options(engine: Engine, **changes: Any) -> Engine:

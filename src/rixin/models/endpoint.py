@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from rixin.errors import ModelNotFoundError
+from rixin.errors import EndpointError, EndpointUnreachableError, ModelNotFoundError
 from rixin.types import ChatResult, FunctionCall, GenerationOptions, Message, ToolCall, Usage, new_call_id
 
 
@@ -73,6 +74,24 @@ class EndpointModel:
         if response_format:
             request["response_format"] = response_format
         started = time.perf_counter()
+        with self._errors():
+            return self._chat(request, on_text, started)
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        """The SDK's exceptions as rixin's: unreachable → EndpointUnreachableError, HTTP error → EndpointError."""
+        import openai
+
+        try:
+            yield
+        except (openai.APIConnectionError, openai.APITimeoutError) as error:
+            raise EndpointUnreachableError(f"cannot reach the endpoint {self.base_url}: {error}") from error
+        except openai.APIStatusError as error:
+            raise EndpointError(
+                f"the endpoint {self.base_url} answered HTTP {error.status_code}: {error.message}"
+            ) from error
+
+    def _chat(self, request: dict[str, Any], on_text: Callable[[str], None] | None, started: float) -> ChatResult:
         if on_text is None:
             response = self._client.chat.completions.create(**request)
             choice = response.choices[0]

@@ -206,6 +206,8 @@ class LlamaModel:
             prompt_done = time.perf_counter()
             generated: list[int] = []
             text = ""
+            streamed = 0  # how much of `text` went to on_text
+            hit_stop = False
             finish = "length"
             forced_count = 0
             error: str | None = None
@@ -221,10 +223,10 @@ class LlamaModel:
                             constraint.accept(token)
                         generated.extend(forced)
                         forced_count += len(forced)
-                        piece = decoder.decode(bytes(self._llm.detokenize(forced, special=True)))
-                        text += piece
-                        if on_text and piece:
-                            on_text(piece)
+                        text += decoder.decode(bytes(self._llm.detokenize(forced, special=True)))
+                        if on_text and len(text) > streamed:
+                            on_text(text[streamed:])
+                            streamed = len(text)
                         self._append(forced)
                         continue
                 logits = self._last_logits()
@@ -241,15 +243,17 @@ class LlamaModel:
                     finish, error = "constraint", f"token {token} rejected by the constraint"
                     break
                 generated.append(token)
-                piece = decoder.decode(bytes(self._llm.detokenize([token], special=True)))
-                text += piece
+                text += decoder.decode(bytes(self._llm.detokenize([token], special=True)))
                 stop_at = _find_stop(text, options.stop)
                 if stop_at is not None:
-                    text = text[:stop_at]
-                    finish = "stop"
+                    text, finish, hit_stop = text[:stop_at], "stop", True
                     break
-                if on_text and piece:
-                    on_text(piece)
+                if on_text:
+                    # Hold back what could still become a stop string, so the stream never shows it.
+                    safe = len(text) - _pending_stop(text, options.stop)
+                    if safe > streamed:
+                        on_text(text[streamed:safe])
+                        streamed = safe
                 if constraint is not None and constraint.is_finished():
                     finish = "constraint"
                     break
@@ -257,7 +261,10 @@ class LlamaModel:
                     finish = "stop"
                     break
                 self._append([token])
-            text += decoder.decode(b"", final=True)
+            if not hit_stop:
+                text += decoder.decode(b"", final=True)
+            if on_text and len(text) > streamed:
+                on_text(text[streamed:])
             ended = time.perf_counter()
         return Completion(
             text=text,
@@ -290,6 +297,17 @@ def _sample(logits: Logits, options: GenerationOptions, rng: np.random.Generator
         probs = probs[keep] / probs[keep].sum()
         return int(keep[rng.choice(len(keep), p=probs)])
     return int(rng.choice(len(probs), p=probs))
+
+
+def _pending_stop(text: str, stops: Sequence[str]) -> int:
+    """Length of the longest end of `text` that is the start of a stop string."""
+    longest = 0
+    for stop in stops:
+        for size in range(min(len(stop) - 1, len(text)), longest, -1):
+            if text.endswith(stop[:size]):
+                longest = size
+                break
+    return longest
 
 
 def _find_stop(text: str, stops: Sequence[str]) -> int | None:

@@ -1,0 +1,471 @@
+"""Validation and repair in the function-calling engine, driven by a scripted model.
+
+Why a scripted stand-in here (and only here): under the schema constraint a real model practically never emits
+an invalid call, so the repair loop cannot be exercised on demand with a real model. `ScriptedModel` is a
+`LlamaModel` whose `__init__` loads nothing and whose `generate` returns prepared outputs, recording every
+prompt it was given. Its tokens are UTF-8 bytes, which lets it use llguidance's byte tokenizer: the tests that
+need a real grammar (the stop-repeats rule ends with a text-only constraint) run the engine's constraints on
+the scripted text for real. Everything else runs with `CallingOptions(constrained=False)`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import llguidance
+import pytest
+
+from rixin.calling import CallingOptions, Engine, with_options
+from rixin.calling.engine import _all_answered
+from rixin.calling.families import HERMES
+from rixin.cli.demo_tools import convert_currency, get_weather
+from rixin.errors import ToolSchemaError
+from rixin.models.llama import Completion, LlamaModel, ModelInfo, TokenConstraint
+from rixin.types import ChatResult, GenerationOptions, Message, ToolCall
+
+# A minimal Hermes-style ChatML template: renders `tools`, earlier calls in <tool_call> tags, tool results.
+HERMES_TEMPLATE = (
+    "{%- if tools %}{{ '<|im_start|>system\\n' }}"
+    "{%- if messages[0].role == 'system' %}{{ messages[0].content + '\\n\\n' }}{% endif %}"
+    "{{ '# Tools\\n<tools>' }}{% for tool in tools %}{{ '\\n' + (tool | tojson) }}{% endfor %}"
+    "{{ '\\n</tools>\\nCall a function inside <tool_call></tool_call> tags.<|im_end|>\\n' }}"
+    "{%- elif messages[0].role == 'system' %}{{ '<|im_start|>system\\n' + messages[0].content + '<|im_end|>\\n' }}"
+    "{%- endif %}"
+    "{%- for m in messages %}"
+    "{%- if m.role == 'system' %}"
+    "{%- elif m.role == 'assistant' and m.tool_calls %}{{ '<|im_start|>assistant' }}"
+    "{%- if m.content %}{{ '\\n' + m.content }}{% endif %}"
+    '{%- for c in m.tool_calls %}{{ \'\\n<tool_call>\\n{"name": "\' + c.function.name + \'", "arguments": \' }}'
+    "{{- (c.function.arguments | tojson) + '}\\n</tool_call>' }}{% endfor %}{{ '<|im_end|>\\n' }}"
+    "{%- elif m.role == 'tool' %}{{ '<|im_start|>user\\n<tool_response>\\n' + m.content }}"
+    "{{- '\\n</tool_response><|im_end|>\\n' }}"
+    "{%- else %}{{ '<|im_start|>' + m.role + '\\n' + m.content + '<|im_end|>\\n' }}{% endif %}"
+    "{%- endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
+
+UNCONSTRAINED = CallingOptions(constrained=False)
+
+
+class ScriptedModel(LlamaModel):
+    """A LlamaModel that loads nothing and answers from a script. Tokens are UTF-8 bytes."""
+
+    def __init__(self, outputs: Sequence[str], template: str = HERMES_TEMPLATE) -> None:  # no super(): no GGUF
+        self._tokenizer = llguidance.LLTokenizer("byte")
+        self.info = ModelInfo(
+            name="scripted",
+            path=Path("scripted.gguf"),
+            architecture="scripted",
+            chat_template=template,
+            bos_token="",
+            eos_token="<|im_end|>",
+            n_ctx=32768,
+            n_vocab=self._tokenizer.vocab_size,
+            metadata={},
+        )
+        self.lock = threading.Lock()
+        self.outputs = list(outputs)
+        self.prompts: list[str] = []
+        self.constrained: list[bool] = []
+
+    def tokenize(self, text: str, *, special: bool = True) -> list[int]:
+        return list(text.encode("utf-8"))
+
+    def detokenize(self, tokens: Sequence[int]) -> str:
+        return bytes(tokens).decode("utf-8", errors="replace")
+
+    def constraint_tokenizer(self) -> Any:
+        return self._tokenizer
+
+    def generate(
+        self,
+        prompt: str | Sequence[int],
+        options: GenerationOptions | None = None,
+        *,
+        constraint: TokenConstraint | None = None,
+        on_text: Callable[[str], None] | None = None,
+        stop_when: Callable[[str], bool] | None = None,
+        reuse_prefix: bool = True,
+    ) -> Completion:
+        options = options or GenerationOptions()
+        text_prompt = prompt if isinstance(prompt, str) else self.detokenize(prompt)
+        self.prompts.append(text_prompt)
+        self.constrained.append(constraint is not None)
+        if not self.outputs:
+            raise AssertionError(f"the script ran out; prompt was:\n{text_prompt}")
+        script = self.outputs.pop(0).encode("utf-8")
+        generated: list[int] = []
+        finish, error = "stop", None
+        for token in script:
+            if len(generated) >= options.max_tokens:
+                finish = "length"
+                break
+            if constraint is not None and not constraint.accept(token):
+                finish, error = "constraint", f"token {token} rejected by the constraint"
+                break
+            generated.append(token)
+            if on_text:
+                on_text(chr(token))
+            if stop_when is not None and stop_when(self.detokenize(generated)):
+                # A deterministic model would go on the same way: keep the rest for the continuation.
+                rest = script[len(generated) :].decode("utf-8")
+                if rest:
+                    self.outputs.insert(0, rest)
+                break
+        return Completion(
+            text=self.detokenize(generated),
+            tokens=generated,
+            finish_reason=finish,
+            prompt_tokens=len(self.tokenize(text_prompt)),
+            cached_tokens=0,
+            prompt_seconds=0.001,
+            generation_seconds=0.002,
+            error=error,
+        )
+
+
+def call_text(*calls: tuple[str, dict[str, Any]]) -> str:
+    return "\n".join(
+        f"<tool_call>\n{json.dumps({'name': name, 'arguments': arguments})}\n</tool_call>" for name, arguments in calls
+    )
+
+
+VALID = call_text(("get_weather", {"city": "Paris"}))
+ASK = [Message(role="user", content="What's the weather in Paris?")]
+TOOLS = [get_weather, convert_currency]
+
+
+def summary(result: ChatResult) -> list[tuple[str, dict[str, Any]]]:
+    return [(c.function.name, c.parsed_arguments()) for c in result.message.tool_calls or []]
+
+
+def assert_schema_valid(result: ChatResult) -> None:
+    by_name = {t.name: t for t in TOOLS}
+    for call in result.message.tool_calls or []:
+        assert by_name[call.function.name].validate_arguments(call.parsed_arguments()) == []
+
+
+INVALID_OUTPUTS = [
+    pytest.param(
+        call_text(("get_weather", {"city": 5})), "get_weather: city: 5 is not of type 'string'", id="wrong-type"
+    ),
+    pytest.param(call_text(("get_weather", {})), "get_weather: missing required argument 'city'", id="missing"),
+    pytest.param(
+        call_text(("get_weather", {"city": "Paris", "country": "FR"})),
+        "get_weather: unexpected argument 'country'",
+        id="extra-argument",
+    ),
+    pytest.param(
+        call_text(("get_weather", {"city": "Paris", "unit": "kelvin"})),
+        "get_weather: unit: 'kelvin' is not one of ['celsius', 'fahrenheit']",
+        id="bad-enum",
+    ),
+    pytest.param(
+        call_text(("get_wether", {"city": "Paris"})),
+        "unknown function 'get_wether' (available: get_weather, convert_currency)",
+        id="unknown-function",
+    ),
+    pytest.param(
+        '<tool_call>\n{"name": "get_weather", "arguments": {"city": }\n</tool_call>', "truncated call", id="bad-json"
+    ),
+    pytest.param("<tool_call>\nweather please\n</tool_call>", "unreadable tool call", id="not-json"),
+]
+
+
+@pytest.mark.parametrize(("invalid", "problem"), INVALID_OUTPUTS)
+def test_invalid_call_is_repaired(invalid: str, problem: str) -> None:
+    model = ScriptedModel([invalid, VALID])
+    result = Engine(model, UNCONSTRAINED).chat(ASK, tools=TOOLS, tool_choice="required")
+
+    assert result.error is None
+    assert result.finish_reason == "tool_calls"
+    assert summary(result) == [("get_weather", {"city": "Paris"})]
+    assert result.raw_output == VALID
+    assert [a.stage for a in result.attempts] == ["call", "repair"]
+    assert result.attempts[0].raw_output == invalid
+    assert problem in (result.attempts[0].error or "")
+    assert result.attempts[1].error is None
+    # The repair prompt shows the model its own attempt and what was wrong with it.
+    first, repair = model.prompts
+    assert "not valid" not in first
+    assert repair.startswith(first.removesuffix("<|im_start|>assistant\n"))
+    assert f"<|im_start|>assistant\n{invalid}<|im_end|>" in repair
+    assert f"That function call is not valid: {problem}" in repair
+    assert repair.endswith("<|im_start|>assistant\n")
+    assert result.usage.prompt_tokens == len(first.encode()) + len(repair.encode())
+    assert result.usage.completion_tokens == len(invalid.encode()) + len(VALID.encode())
+    assert model.outputs == []
+
+
+def test_all_problems_of_one_call_are_reported() -> None:
+    bad = call_text(("convert_currency", {"amount": "ten", "to_currency": 3}))
+    model = ScriptedModel(
+        [bad, call_text(("convert_currency", {"amount": 10, "from_currency": "USD", "to_currency": "EUR"}))]
+    )
+    result = Engine(model, UNCONSTRAINED).chat(ASK, tools=TOOLS, tool_choice="required")
+    error = result.attempts[0].error or ""
+    assert "amount: 'ten' is not of type 'number'" in error
+    assert "missing required argument 'from_currency'" in error
+    assert "to_currency: 3 is not of type 'string'" in error
+    assert summary(result) == [("convert_currency", {"amount": 10, "from_currency": "USD", "to_currency": "EUR"})]
+
+
+def test_invalid_every_time_gives_an_error_result_not_an_exception() -> None:
+    bad = call_text(("get_weather", {"city": 5}))
+    model = ScriptedModel([bad, bad, call_text(("get_weather", {}))])
+    result = Engine(model, UNCONSTRAINED).chat(ASK, tools=TOOLS, tool_choice="required")
+
+    assert result.finish_reason == "error"
+    assert result.error is not None
+    assert result.error.startswith("no valid function call after 3 attempts")
+    assert "missing required argument 'city'" in result.error  # the last attempt's problem
+    assert result.message.tool_calls is None and result.message.content is None
+    assert result.raw_output == call_text(("get_weather", {}))
+    assert [a.stage for a in result.attempts] == ["call", "repair", "repair"]
+    assert all(a.error for a in result.attempts)
+    # each repair builds on the previous one: the last prompt holds both earlier attempts
+    assert model.prompts[2].count("That function call is not valid") == 2
+    assert result.to_openai_message() == {"role": "assistant", "content": None}
+
+
+@pytest.mark.parametrize("max_repairs", [0, 1, 4])
+def test_max_repairs_bounds_the_attempts(max_repairs: int) -> None:
+    bad = call_text(("get_weather", {}))
+    model = ScriptedModel([bad] * (max_repairs + 1))
+    result = Engine(model, CallingOptions(constrained=False, max_repairs=max_repairs)).chat(
+        ASK, tools=TOOLS, tool_choice="required"
+    )
+    assert len(result.attempts) == max_repairs + 1
+    assert result.error is not None and f"after {max_repairs + 1} attempts" in result.error
+    assert model.outputs == []
+
+
+def test_required_with_prose_only_is_repaired_then_errors() -> None:
+    prose = ["It is probably sunny in Paris.", "I believe it is sunny.", "Sunny, I think."]
+    model = ScriptedModel(prose)
+    result = Engine(model, UNCONSTRAINED).chat(ASK, tools=TOOLS, tool_choice="required")
+    assert result.finish_reason == "error"
+    assert result.error == "no valid function call after 3 attempts: no function call found in the output"
+    assert result.message.content is None and not result.message.tool_calls
+    assert [a.error for a in result.attempts] == ["no function call found in the output"] * 3
+    assert "That function call is not valid: no function call found in the output." in model.prompts[1]
+
+
+def test_required_with_prose_then_a_call() -> None:
+    model = ScriptedModel(["Let me think about Paris.", VALID])
+    result = Engine(model, UNCONSTRAINED).chat(ASK, tools=TOOLS, tool_choice="required")
+    assert summary(result) == [("get_weather", {"city": "Paris"})]
+    assert result.attempts[0].error == "no function call found in the output"
+
+
+def test_a_call_cut_off_at_max_tokens_is_reported_as_such() -> None:
+    model = ScriptedModel([VALID, VALID, VALID])
+    result = Engine(model, UNCONSTRAINED).chat(
+        ASK, tools=TOOLS, tool_choice="required", options=GenerationOptions(max_tokens=20)
+    )
+    assert result.finish_reason == "error"
+    assert result.error is not None and "the call was cut off at max_tokens" in result.error
+    assert all(a.completion_tokens == 20 for a in result.attempts)
+
+
+@pytest.mark.parametrize(("parallel", "expected"), [(True, 2), (False, 1)])
+def test_parallel_tool_calls(parallel: bool, expected: int) -> None:
+    two = call_text(("get_weather", {"city": "Beijing"}), ("get_weather", {"city": "Tokyo"}))
+    model = ScriptedModel([two])
+    result = Engine(model, UNCONSTRAINED).chat(ASK, tools=TOOLS, tool_choice="required", parallel_tool_calls=parallel)
+    assert summary(result) == [("get_weather", {"city": "Beijing"}), ("get_weather", {"city": "Tokyo"})][:expected]
+    assert result.finish_reason == "tool_calls"
+    ids = [c.id for c in result.message.tool_calls or []]
+    assert len(set(ids)) == len(ids)
+
+
+def test_named_tool_choice_allows_only_that_tool() -> None:
+    model = ScriptedModel(
+        [VALID, call_text(("convert_currency", {"amount": 1, "from_currency": "USD", "to_currency": "EUR"}))]
+    )
+    result = Engine(model, UNCONSTRAINED).chat(ASK, tools=TOOLS, tool_choice="convert_currency")
+    assert "unknown function 'get_weather' (available: convert_currency)" in (result.attempts[0].error or "")
+    assert summary(result) == [("convert_currency", {"amount": 1, "from_currency": "USD", "to_currency": "EUR"})]
+    # every tool is still shown to the model
+    assert '"name": "get_weather"' in model.prompts[0]
+
+
+def test_named_tool_choice_keeps_one_call() -> None:
+    two = call_text(("get_weather", {"city": "Beijing"}), ("get_weather", {"city": "Tokyo"}))
+    model = ScriptedModel([two])
+    choice = {"type": "function", "function": {"name": "get_weather"}}
+    result = Engine(model, UNCONSTRAINED).chat(ASK, tools=TOOLS, tool_choice=choice)
+    assert summary(result) == [("get_weather", {"city": "Beijing"})]
+
+
+def test_named_tool_choice_not_among_tools_is_a_schema_error() -> None:
+    model = ScriptedModel([VALID])
+    with pytest.raises(ToolSchemaError, match=r"'search'.*get_weather, convert_currency"):
+        Engine(model, UNCONSTRAINED).chat(ASK, tools=TOOLS, tool_choice="search")
+    with pytest.raises(ToolSchemaError, match=r"'get_weather'.*none"):
+        Engine(model, UNCONSTRAINED).chat(ASK, tool_choice={"type": "function", "function": {"name": "get_weather"}})
+    assert model.prompts == []
+
+
+def test_required_without_tools_is_a_schema_error() -> None:
+    model = ScriptedModel([VALID])
+    with pytest.raises(ToolSchemaError, match="at least one tool"):
+        Engine(model, UNCONSTRAINED).chat(ASK, tools=[], tool_choice="required")
+    assert model.prompts == []
+
+
+def test_bad_tool_choice_object_is_an_error() -> None:
+    with pytest.raises(ValueError, match=r"function\.name"):
+        Engine(ScriptedModel([]), UNCONSTRAINED).chat(ASK, tools=TOOLS, tool_choice={"type": "function"})
+
+
+# -- auto ----------------------------------------------------------------------------------------------------
+def test_auto_prose_is_the_answer() -> None:
+    model = ScriptedModel(["Paris is usually mild in spring."])
+    pieces: list[str] = []
+    result = Engine(model, UNCONSTRAINED).chat(ASK, tools=TOOLS, on_text=pieces.append)
+    assert result.message.content == "Paris is usually mild in spring."
+    assert result.message.tool_calls is None
+    assert result.finish_reason == "stop" and result.error is None
+    assert "".join(pieces) == "Paris is usually mild in spring."
+    assert "# Tools" in model.prompts[0]
+
+
+def test_auto_valid_call_is_accepted_as_is() -> None:
+    model = ScriptedModel([VALID])
+    result = Engine(model, UNCONSTRAINED).chat(ASK, tools=TOOLS)
+    assert summary(result) == [("get_weather", {"city": "Paris"})]
+    assert len(model.prompts) == 1
+
+
+def test_auto_invalid_call_is_repaired() -> None:
+    invalid = call_text(("get_weather", {"town": "Paris"}))
+    model = ScriptedModel([invalid, VALID])
+    result = Engine(model, UNCONSTRAINED).chat(ASK, tools=TOOLS)
+    assert summary(result) == [("get_weather", {"city": "Paris"})]
+    assert len(result.attempts) == 2
+    assert "missing required argument 'city'" in model.prompts[1]
+    assert "unexpected argument 'town'" in model.prompts[1]
+    assert_schema_valid(result)
+
+
+def test_auto_invalid_call_attempt_records_its_error() -> None:
+    model = ScriptedModel([call_text(("get_weather", {"town": "Paris"})), VALID])
+    result = Engine(model, UNCONSTRAINED).chat(ASK, tools=TOOLS)
+    assert "missing required argument 'city'" in (result.attempts[0].error or "")
+
+
+def test_tool_choice_none_answers_without_tools() -> None:
+    model = ScriptedModel(["No tools needed."])
+    result = Engine(model, UNCONSTRAINED).chat(ASK, tools=TOOLS, tool_choice="none")
+    assert result.message.content == "No tools needed."
+    assert "# Tools" not in model.prompts[0]
+    assert [a.stage for a in result.attempts] == ["answer"]
+
+
+# -- the stop-repeats rule ------------------------------------------------------------------------------------
+def call(name: str, arguments: dict[str, Any], call_id: str) -> ToolCall:
+    return ToolCall.make(name, arguments, call_id=call_id)
+
+
+def answered_conversation() -> list[Message]:
+    paris = call("get_weather", {"city": "Paris", "unit": "celsius"}, "c1")
+    tokyo = call("get_weather", {"city": "Tokyo"}, "c2")
+    return [
+        Message(role="user", content="Weather in Paris and Tokyo?"),
+        Message(role="assistant", tool_calls=[paris, tokyo]),
+        Message(role="tool", tool_call_id="c1", name="get_weather", content='{"temperature": 8}'),
+    ]
+
+
+def test_all_answered() -> None:
+    conversation = answered_conversation()
+    # same name and arguments, whatever the key order and id
+    assert _all_answered([call("get_weather", {"unit": "celsius", "city": "Paris"}, "new")], conversation)
+    # Tokyo was asked for but has no result yet
+    assert not _all_answered([call("get_weather", {"city": "Tokyo"}, "c2")], conversation)
+    assert not _all_answered(
+        [call("get_weather", {"city": "Paris", "unit": "celsius"}, "x"), call("get_weather", {"city": "Tokyo"}, "y")],
+        conversation,
+    )
+    assert not _all_answered([call("get_weather", {"city": "Paris"}, "x")], conversation)  # other arguments
+    assert not _all_answered([call("convert_currency", {"city": "Paris", "unit": "celsius"}, "x")], conversation)
+    assert not _all_answered([], conversation)
+    assert not _all_answered([call("get_weather", {"city": "Paris", "unit": "celsius"}, "x")], conversation[:2])
+    assert not _all_answered([call("get_weather", {"city": "Paris", "unit": "celsius"}, "x")], [])
+
+
+def test_all_answered_with_unparsable_arguments_compares_the_text() -> None:
+    odd = ToolCall(id="c9", function={"name": "f", "arguments": "{oops"})  # type: ignore[arg-type]
+    conversation = [
+        Message(role="assistant", tool_calls=[odd]),
+        Message(role="tool", tool_call_id="c9", content="error"),
+    ]
+    assert _all_answered([ToolCall(function={"name": "f", "arguments": "{oops"})], conversation)  # type: ignore[arg-type]
+    assert not _all_answered([ToolCall(function={"name": "f", "arguments": "{oops!"})], conversation)  # type: ignore[arg-type]
+
+
+def listed(*calls: tuple[str, dict[str, Any]]) -> str:
+    """A call in the form the constrained grammar produces: one JSON list in one tag block."""
+    body = ", ".join(json.dumps({"name": n, "arguments": a}) for n, a in calls)
+    return f"<tool_call>\n[{body}]\n</tool_call>"
+
+
+def test_repeated_call_is_turned_into_an_answer() -> None:
+    conversation = [
+        Message(role="user", content="Weather in Paris?"),
+        Message(role="assistant", tool_calls=[call("get_weather", {"city": "Paris", "unit": "celsius"}, "c1")]),
+        Message(role="tool", tool_call_id="c1", name="get_weather", content='{"temperature": 8}'),
+    ]
+    repeat = listed(("get_weather", {"city": "Paris", "unit": "celsius"}))
+    model = ScriptedModel(["<tool_call>", repeat, "It is 8 degrees in Paris."])
+    result = Engine(model).chat(conversation, tools=TOOLS)
+
+    assert result.message.content == "It is 8 degrees in Paris."
+    assert result.message.tool_calls is None
+    assert result.finish_reason == "stop" and result.error is None
+    assert [a.stage for a in result.attempts] == ["decide", "call", "answer"]
+    assert model.constrained == [False, True, True]
+    final = model.prompts[-1]
+    assert "# Tools" not in final  # the answer is asked for without tools
+    assert 'Result of get_weather: {"temperature": 8}' + HERMES.answer_request in final
+
+
+def test_repeated_call_with_stop_repeats_off_is_returned() -> None:
+    conversation = answered_conversation()
+    repeat = listed(("get_weather", {"city": "Paris", "unit": "celsius"}))
+    model = ScriptedModel(["<tool_call>", repeat])
+    result = Engine(model, CallingOptions(stop_repeats=False)).chat(conversation, tools=TOOLS)
+    assert summary(result) == [("get_weather", {"city": "Paris", "unit": "celsius"})]
+
+
+def test_a_new_call_after_results_is_kept() -> None:
+    conversation = answered_conversation()
+    model = ScriptedModel(["<tool_call>", listed(("get_weather", {"city": "Tokyo"}))])
+    result = Engine(model).chat(conversation, tools=TOOLS)
+    assert summary(result) == [("get_weather", {"city": "Tokyo"})]
+    assert result.finish_reason == "tool_calls"
+
+
+def test_constrained_decide_probe_then_text() -> None:
+    model = ScriptedModel(["Hello there! How can I help?"])
+    pieces: list[str] = []
+    result = Engine(model).chat([Message(role="user", content="hi")], tools=TOOLS, on_text=pieces.append)
+    assert result.message.content == "Hello there! How can I help?"
+    assert "".join(pieces) == result.message.content
+    assert [a.stage for a in result.attempts] == ["decide", "answer"]
+    assert result.attempts[0].raw_output == "H"  # the probe stops as soon as the start reads as text
+    assert model.prompts[1] == model.prompts[0] + "H"  # the answer continues from the probe
+
+
+def test_with_options_shares_the_model() -> None:
+    model = ScriptedModel([])
+    engine = Engine(model)
+    changed = with_options(engine, max_repairs=5, reuse_prefix=False)
+    assert changed.model is model and changed.family is engine.family is HERMES
+    assert changed.options.max_repairs == 5 and not changed.options.reuse_prefix
+    assert engine.options == CallingOptions()
+    assert changed.name == "scripted"
