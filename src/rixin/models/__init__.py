@@ -5,10 +5,13 @@
   - a path to a GGUF file: `./models/my-model.gguf` (any path ending in .gguf, or an existing file);
   - an endpoint: `URL#MODEL`, e.g. `http://127.0.0.1:8000/v1#qwen2.5-7b-instruct`, or `MODEL@URL`;
     a bare URL uses the first model the endpoint lists. The key comes from RIXIN_API_KEY or OPENAI_API_KEY.
+
+Embedded models use every core; RIXIN_THREADS sets another count (read when a model is loaded).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -103,6 +106,10 @@ def load_model(spec: str | None = None, **llama_options: Any) -> LlamaModel | En
         path, label = Path(location).expanduser(), Path(location).stem
         if not path.is_file():
             raise ModelNotFoundError(f"GGUF file not found: {path}. {available_models_text()}")
+    if "n_threads" not in llama_options and os.environ.get("RIXIN_THREADS"):
+        # llama.cpp's threads wait on each other when they hold every core and another process needs one:
+        # a busy machine may run faster with fewer threads.
+        llama_options["n_threads"] = int(os.environ["RIXIN_THREADS"])
     key = f"{path.resolve()}|{sorted(llama_options.items())}"
     with _loading:
         if key not in _loaded:

@@ -260,7 +260,8 @@ class LlamaModel:
                 if stop_when is not None and stop_when(text):
                     finish = "stop"
                     break
-                self._append([token])
+                if len(generated) < max_tokens:  # the last token's logits would never be used
+                    self._append([token])
             if not hit_stop:
                 text += decoder.decode(b"", final=True)
             if on_text and len(text) > streamed:
