@@ -87,7 +87,7 @@ def run_bench(
                 progress(name, done, total, result)
 
         if progress:
-            progress(system.name, 0, total, None)
+            progress(system.name, done, total, None)
         run_entries(entries, system, path, resume=resume, concurrency=concurrency, on_done=tick)
     categories = list(dict.fromkeys(e.category for e in entries))
     summaries = {

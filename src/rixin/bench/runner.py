@@ -78,7 +78,8 @@ def parse_suites(spec: str) -> list[tuple[str, str]]:
 
 
 def _listing(valid: dict[str, tuple[str, ...]]) -> str:
-    return ", ".join(f"{s}:all" for s in valid) + ", " + ", ".join(f"{s}:{c}" for s, cs in valid.items() for c in cs)
+    names = [f"{s}:{c.removeprefix('exec_')}" for s, cs in valid.items() for c in cs]
+    return ", ".join([f"{s}:all" for s in valid] + names)
 
 
 def sample(items: list[Any], limit: int | None, seed: int, category: str) -> list[Any]:
@@ -207,11 +208,11 @@ def run_entries(
 
 
 def _is_connection_error(error: BaseException) -> bool:
-    try:
-        import openai
-    except ImportError:  # pragma: no cover - openai is a dependency
-        return False
-    return isinstance(error, openai.APIConnectionError | openai.APITimeoutError)
+    import openai
+
+    from rixin.errors import EndpointUnreachableError
+
+    return isinstance(error, EndpointUnreachableError | openai.APIConnectionError | openai.APITimeoutError)
 
 
 def _item_result(entry: Entry, system: str, verdict: Verdict, turns: Iterable[Turn], seconds: float) -> ItemResult:
