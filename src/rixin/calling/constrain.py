@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from rixin.models.llama import Logits
 from rixin.tools import Tool
@@ -112,12 +113,20 @@ class GrammarConstraint:
     def mask(self, logits: Logits) -> None:
         self.mask_calls += 1
         self._matcher.unsafe_compute_mask_ptr(self._bitmask.ctypes.data, self._bitmask.nbytes)
-        if self._greedy:
+        self._apply(logits, shortcut=self._greedy)
+
+    def _apply(self, logits: Logits, *, shortcut: bool) -> None:
+        if shortcut:
             best = int(np.argmax(logits))
             if best < self._n_vocab and (int(self._bitmask[best >> 5]) >> (best & 31)) & 1:
                 return  # greedy picks the argmax, which is allowed: masking the rest changes nothing
         allowed = np.unpackbits(self._bitmask.view(np.uint8), bitorder="little")[: len(logits)]
         logits[allowed == 0] = -np.inf
+
+    def allowed_tokens(self) -> npt.NDArray[np.intp]:
+        """The tokens the last `mask` allowed."""
+        bits = np.unpackbits(self._bitmask.view(np.uint8), bitorder="little")[: self._n_vocab]
+        return np.flatnonzero(bits)
 
     def accept(self, token: int) -> bool:
         return bool(self._matcher.consume_token(token))
@@ -127,3 +136,60 @@ class GrammarConstraint:
 
     def is_accepting(self) -> bool:
         return bool(self._matcher.is_accepting())
+
+
+class CallListConstraint(GrammarConstraint):
+    """The call grammar with a nudge at the one place where the model decides how many calls to make.
+
+    Where the list of calls may end (after a call's closing brace, at the list's own level), `continue_bias`
+    is added to the logits of the tokens that continue the list. Small models under-call: measured on
+    Qwen2.5-Coder-0.5B, the log-odds of continuing after the first call were about −4 to 0 for requests that
+    asked for several calls and about −8 to −11 for single-call requests, so a moderate bias separates them.
+    """
+
+    def __init__(self, tokenizer: Any, lark: str, n_vocab: int, *, greedy: bool, continue_bias: float) -> None:
+        super().__init__(tokenizer, lark, n_vocab, greedy=greedy)
+        self._tokenizer = tokenizer
+        self._bias = continue_bias
+        self._depth = 0
+        self._in_string = False
+        self._escaped = False
+        self._last = ""
+
+    def at_list_end_choice(self) -> bool:
+        return self._depth == 1 and not self._in_string and self._last == "}"
+
+    def mask(self, logits: Logits) -> None:
+        if not (self._bias and self.at_list_end_choice()):
+            super().mask(logits)
+            return
+        self.mask_calls += 1
+        self._matcher.unsafe_compute_mask_ptr(self._bitmask.ctypes.data, self._bitmask.nbytes)
+        self._apply(logits, shortcut=False)
+        for token in self.allowed_tokens():
+            if self._tokenizer.decode_bytes([int(token)]).startswith(b","):
+                logits[token] += self._bias
+
+    def accept(self, token: int) -> bool:
+        for char in self._tokenizer.decode_bytes([token]).decode("utf-8", errors="ignore"):
+            self._track(char)
+        return super().accept(token)
+
+    def _track(self, char: str) -> None:
+        """A minimal JSON scanner: nesting depth outside strings, and the last significant character."""
+        if self._in_string:
+            if self._escaped:
+                self._escaped = False
+            elif char == "\\":
+                self._escaped = True
+            elif char == '"':
+                self._in_string = False
+            return
+        if char == '"':
+            self._in_string = True
+        elif char in "[{":
+            self._depth += 1
+        elif char in "]}":
+            self._depth -= 1
+        if not char.isspace():
+            self._last = char

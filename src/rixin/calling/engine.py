@@ -16,7 +16,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from rixin.calling.constrain import GrammarConstraint, GrammarError, json_grammar, text_grammar, tool_call_grammar
+from rixin.calling.constrain import (
+    CallListConstraint,
+    GrammarConstraint,
+    GrammarError,
+    json_grammar,
+    text_grammar,
+    tool_call_grammar,
+)
 from rixin.calling.families import Family, family_for_template
 from rixin.calling.parse import ParsedCall, ParseResult, parse_tool_calls
 from rixin.calling.prompt import render_prompt
@@ -51,6 +58,10 @@ class CallingOptions:
     probe_tokens: int = 16
     reuse_prefix: bool = True
     max_parallel_calls: int = 8
+    parallel_bias: float = 4.0
+    """Added to the log-odds of making one more call where the list of calls may end (0: off). Measured on
+    Qwen2.5-Coder-0.5B (BFCL dev sample, seed 7, 15 items per category): 4.0 raised parallel from 7% to 33% and
+    parallel_multiple from 0% to 13% with simple and multiple unchanged (docs/results.md)."""
     stop_repeats: bool = True
     """For `auto`: when the model only repeats calls whose results it already has, make it answer instead."""
 
@@ -366,6 +377,14 @@ class _Run:
             as_list=as_list,
         )
         try:
+            if self.parallel and as_list and self.options.parallel_bias:
+                return CallListConstraint(
+                    model.constraint_tokenizer(),
+                    lark,
+                    model.info.n_vocab,
+                    greedy=self.generation.temperature <= 0,
+                    continue_bias=self.options.parallel_bias,
+                )
             return self.constraint(model, lark)
         except GrammarError as error:
             raise ToolSchemaError(f"the tools' schemas cannot be compiled into a grammar: {error}") from error
