@@ -7,15 +7,13 @@ import argparse
 from rich.console import Console
 
 from rixin.calling import open_model
-from rixin.cli.common import describe_call, tools_from_args
-from rixin.tools import execute_call
+from rixin.cli.common import describe_call, tool_rounds, tools_from_args
 from rixin.types import Message
 
 
 def run_chat(args: argparse.Namespace) -> int:
     console = Console(highlight=False)
     tools = tools_from_args(args)
-    runnable = [t for t in tools if t.function is not None]
     model = open_model(args.model)
     names = ", ".join(t.name for t in tools) or "none"
     console.print(f"[bold]rixin chat[/] — model {model.name}; tools: {names}. Ctrl-D or Ctrl-C to leave.")
@@ -29,27 +27,17 @@ def run_chat(args: argparse.Namespace) -> int:
             if not text:
                 continue
             history.append(Message(role="user", content=text))
-            for _ in range(args.max_rounds):
-                result = model.chat(history, tools=tools)
-                if result.error:
-                    console.print(f"[red]error:[/] {result.error}")
-                    break
-                history.append(result.message)
-                calls = result.message.tool_calls or []
-                if not calls:
-                    console.print(f"[bold blue]rixin>[/] {result.message.content or ''}")
-                    break
-                for call in calls:
-                    console.print(f"  [yellow]→ {describe_call(call)}[/]")
-                    if not runnable:
-                        continue
-                    reply = execute_call(runnable, call)
-                    console.print(f"  [dim]← {reply.content}[/]")
-                    history.append(reply)
-                if not runnable:
-                    break
-            else:
-                console.print(f"[red]stopped after {args.max_rounds} tool rounds without an answer[/]")
+            for step in tool_rounds(model, history, tools, max_rounds=args.max_rounds):
+                if step.kind == "error" and step.result:
+                    console.print(f"[red]error:[/] {step.result.error}")
+                elif step.kind == "answer" and step.result:
+                    console.print(f"[bold blue]rixin>[/] {step.result.message.content or ''}")
+                elif step.kind == "result" and step.call:
+                    console.print(f"  [yellow]→ {describe_call(step.call)}[/]")
+                    if step.reply:
+                        console.print(f"  [dim]← {step.reply.content}[/]")
+                elif step.kind == "limit":
+                    console.print(f"[red]stopped after {args.max_rounds} tool rounds without an answer[/]")
     except KeyboardInterrupt:
         pass
     console.print("bye")

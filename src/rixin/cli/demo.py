@@ -12,9 +12,8 @@ import time
 from rich.console import Console
 
 from rixin.calling import open_model
-from rixin.cli.common import describe_call
+from rixin.cli.common import describe_call, tool_rounds
 from rixin.cli.demo_tools import convert_currency, get_weather
-from rixin.tools import execute_call
 from rixin.types import Message
 
 TASKS = [
@@ -35,21 +34,18 @@ def run_demo(args: argparse.Namespace) -> int:
     for task in TASKS:
         console.print(f"[bold green]user>[/] {task}")
         history = [Message(role="user", content=task)]
-        for _ in range(3):
-            result = model.chat(history, tools=tools)
-            seconds = result.timings.get("total_s", 0.0)
-            if result.error:
-                console.print(f"  [red]error:[/] {result.error}")
-                break
-            history.append(result.message)
-            calls = result.message.tool_calls or []
-            if not calls:
-                console.print(f"[bold blue]rixin>[/] {result.message.content}  [dim]({seconds:.1f} s)[/]\n")
-                break
-            console.print(f"  [dim]model chose {len(calls)} call(s) in {seconds:.1f} s[/]")
-            for call in calls:
-                reply = execute_call(tools, call)
-                console.print(f"  [yellow]→ {describe_call(call)}[/]\n  [dim]← {reply.content}[/]")
-                history.append(reply)
+        for step in tool_rounds(model, history, tools, max_rounds=3):
+            seconds = step.result.timings.get("total_s", 0.0) if step.result else 0.0
+            if step.kind == "error" and step.result:
+                console.print(f"  [red]error:[/] {step.result.error}")
+            elif step.kind == "answer" and step.result:
+                console.print(f"[bold blue]rixin>[/] {step.result.message.content}  [dim]({seconds:.1f} s)[/]\n")
+            elif step.kind == "calls" and step.result:
+                count = len(step.result.message.tool_calls or [])
+                console.print(f"  [dim]model chose {count} call(s) in {seconds:.1f} s[/]")
+            elif step.kind == "result" and step.call and step.reply:
+                console.print(f"  [yellow]→ {describe_call(step.call)}[/]\n  [dim]← {step.reply.content}[/]")
+            elif step.kind == "limit":
+                console.print("  [red]no answer after 3 tool rounds[/]\n")
     console.print(f"[bold]done[/] in {time.perf_counter() - started:.1f} s")
     return 0
