@@ -290,13 +290,15 @@ class _Run:
             probe_options = self.generation.model_copy(
                 update={"max_tokens": min(self.options.probe_tokens, self.generation.max_tokens)}
             )
-            probe = self.generate(
-                model,
-                prompt_tokens,
-                "decide",
-                options=probe_options,
-                stop_when=lambda text: classify_start(text, names) is not None,
-            )
+            decided: list[Decision] = []
+
+            def stop_when_decided(text: str) -> bool:
+                decision = classify_start(text, names)
+                if decision is not None:
+                    decided.append(decision)
+                return decision is not None
+
+            probe = self.generate(model, prompt_tokens, "decide", options=probe_options, stop_when=stop_when_decided)
             if classify_start(probe.text, names) == "call":
                 return None
             if on_text and probe.text:
@@ -304,7 +306,8 @@ class _Run:
             rest_options = self.generation.model_copy(
                 update={"max_tokens": max(1, self.generation.max_tokens - len(probe.tokens))}
             )
-            done = probe.finish_reason == "stop" and classify_start(probe.text, names) is None
+            # The probe ended the answer itself (end of generation or a stop string), not because it decided.
+            done = probe.finish_reason == "stop" and not decided
             rest = (
                 None
                 if done
@@ -425,7 +428,9 @@ class _Run:
             if not wire_tools or self.choice == "none":
                 return self.result(result.message, result.raw_output, result.finish_reason)
             parsed = (
-                _from_wire(result.message.tool_calls) if result.message.tool_calls else self.parse(raw_text(result))
+                _from_wire(result.message.tool_calls)
+                if result.message.tool_calls
+                else self.parse(result.message.content or "")
             )
             if not parsed.calls and not parsed.errors and self.choice == "auto":
                 return self.result(result.message, result.raw_output, result.finish_reason)
@@ -471,10 +476,6 @@ def _from_wire(calls: list[ToolCall]) -> ParseResult:
         except ValueError:
             errors.append(f"{call.function.name}: arguments are not a valid JSON object")
     return ParseResult(calls=parsed, content=None, errors=errors)
-
-
-def raw_text(result: ChatResult) -> str:
-    return result.message.content or ""
 
 
 def with_options(engine: Engine, **changes: Any) -> Engine:
