@@ -185,6 +185,18 @@ def _matching(
     return size, near_misses
 
 
+def check_presence(names: Sequence[str], *, wanted: bool, unparsable: bool) -> Verdict | None:
+    """The verdict when calls were made where none was wanted, or none where some were; None otherwise
+    (shared by the BFCL checker and the execution suite's judge)."""
+    if not wanted:
+        return fail("unexpected_call", f"called {', '.join(names)} where no function fits") if names else PASS
+    if names:
+        return None
+    if unparsable:
+        return fail("unparsable_output", "the output does not parse into calls")
+    return fail("no_call", "answered in text where a call was wanted")
+
+
 def check_item(
     category: str,
     calls: Sequence[Call] | None,
@@ -197,14 +209,12 @@ def check_item(
 
     `calls` None or empty with `unparsable` set means the output tried to call but could not be read."""
     calls = list(calls or [])
-    if category == "irrelevance" or not gold:
-        if calls:
-            return fail("unexpected_call", f"called {', '.join(c.name for c in calls)} where no function fits")
-        return PASS
-    if not calls:
-        if unparsable:
-            return fail("unparsable_output", "the output does not parse into calls")
-        return fail("no_call", "answered in text where a call was wanted")
+    presence = check_presence(
+        [c.name for c in calls], wanted=category != "irrelevance" and bool(gold), unparsable=unparsable
+    )
+    if presence is not None:
+        return presence
+    assert gold is not None
     golds = [(name, args) for entry in gold for name, args in entry.items()]
     by_name = {f["name"]: f for f in functions}
     if len(calls) != len(golds):

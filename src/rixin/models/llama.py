@@ -12,7 +12,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -53,7 +53,6 @@ class Completion:
     generation_seconds: float
     forced_tokens: int = 0
     error: str | None = None
-    timings: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

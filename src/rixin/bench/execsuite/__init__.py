@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from rixin.bench.checker import PASS, Verdict, fail, normalize_string
+from rixin.bench.checker import PASS, Verdict, check_presence, fail, normalize_string
 from rixin.bench.execsuite.base import Api, ExecEnv
 from rixin.bench.execsuite.tasks import API_CLASSES, EXEC_CATEGORIES, ExecTask, load_tasks
 
@@ -62,14 +62,10 @@ def _short(value: Any) -> str:
 def judge(task: ExecTask, env: ExecEnv, *, unparsable: bool = False) -> Verdict:
     """Judge one run by its final state; `unparsable` says the model tried to call but could not be read."""
     calls = env.calls
-    if task.category == "exec_irrelevance":
-        if calls:
-            return fail("unexpected_call", f"called {', '.join(name for name, _, _ in calls)} where no function fits")
-        return PASS
-    if not calls:
-        if unparsable:
-            return fail("unparsable_output", "the output does not parse into calls")
-        return fail("no_call", "answered in text where a call was wanted")
+    names = [name for name, _, _ in calls]
+    presence = check_presence(names, wanted=task.category != "exec_irrelevance", unparsable=unparsable)
+    if presence is not None:
+        return presence
     expected, actual = task.expected_state(), env.state()
     if normalized(actual) == normalized(expected):
         return PASS
