@@ -61,7 +61,8 @@ class CallingOptions:
     parallel_bias: float = 4.0
     """Added to the log-odds of making one more call where the list of calls may end (0: off). Measured on
     Qwen2.5-Coder-0.5B (BFCL dev sample, seed 7, 15 items per category): 4.0 raised parallel from 7% to 33% and
-    parallel_multiple from 0% to 13% with simple and multiple unchanged (docs/results.md; probe: benchmarks/exploratory/continue_margins.py)."""
+    parallel_multiple from 0% to 13% with simple and multiple unchanged (docs/results.md;
+    probe: benchmarks/exploratory/continue_margins.py)."""
     stop_repeats: bool = True
     """For `auto`: when the model only repeats calls whose results it already has, make it answer instead."""
 
