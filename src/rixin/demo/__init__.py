@@ -1,0 +1,1 @@
+"""The flagship demo: data and task."""
