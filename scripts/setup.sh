@@ -14,7 +14,8 @@ LLAMA_VERSION=0.3.36
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 # 1. Debian packages (only the missing ones, so a second run never touches apt).
-APT_PACKAGES=(build-essential cmake git)
+# bubblewrap, python3-venv, fonts-wqy-microhei: the code interpreter's sandbox (scripts/setup_sandbox.sh).
+APT_PACKAGES=(build-essential cmake git bubblewrap python3-venv fonts-wqy-microhei)
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -62,4 +63,6 @@ fi
 
 # 5. Join and verify the GGUF files into the cache (no-op when already verified).
 RIXIN_HOME="$RIXIN_HOME" .venv/bin/rixin models assemble ${RIXIN_MODELS:-all}
+# 6. The code interpreter's sandbox runtime (its own stamp; instant when nothing changed).
+scripts/setup_sandbox.sh
 say "ready: $(.venv/bin/rixin --version)"

@@ -89,12 +89,43 @@ def test_unknown_tool_and_bad_arguments_are_errors_the_model_sees() -> None:
     assert "unknown tool 'nope'" in results[0].text and "invalid arguments" in results[1].text
 
 
-def test_the_same_failing_call_twice_stops_the_run() -> None:
-    model = ScriptedModel([calls(("fail", {"reason": "x"})), calls(("fail", {"reason": "x"})), answer("never")])
-    run = run_agent_to_end(Agent(tools=[fail]), model, "go")
-    assert run.answer is None
-    assert run.steps[-1].kind == "limit" and "same failing call" in run.steps[-1].text
-    assert len(model.turns) == 1  # the third turn was never asked for
+def test_a_repeated_failing_call_is_refused_not_rerun_and_the_run_stops_when_it_persists() -> None:
+    runs: list[str] = []
+
+    @tool
+    def flaky(reason: str) -> str:
+        """Always fails.
+
+        Args:
+            reason: why
+        """
+        runs.append(reason)
+        raise RuntimeError(f"failed: {reason}")
+
+    model = ScriptedModel([calls(("flaky", {"reason": "x"})) for _ in range(5)])
+    run = run_agent_to_end(Agent(tools=[flaky], max_repeated_failures=2), model, "go")
+    assert runs == ["x"]  # executed once; the repeats were refused
+    results = [s for s in run.steps if s.kind == "result"]
+    assert "The call failed" in results[0].text
+    assert all("already failed with: " in r.text and "RuntimeError: failed: x" in r.text for r in results[1:])
+    assert run.answer is None and run.steps[-1].kind == "limit" and "repeating" in run.steps[-1].text
+    assert len(results) == 4 and len(model.turns) == 1
+
+
+def test_after_a_failure_the_model_samples_and_can_recover() -> None:
+    temperatures: list[float] = []
+
+    class Recording(ScriptedModel):
+        def chat(self, messages: Sequence[Message | dict[str, Any]], **kwargs: Any) -> ChatResult:
+            temperatures.append(kwargs["options"].temperature)
+            return super().chat(messages, **kwargs)
+
+    model = Recording([calls(("add", {"a": "x", "b": 1})), calls(("add", {"a": 1, "b": 1})), answer("2")])
+    run = run_agent_to_end(Agent(tools=[add], retry_temperature=0.4), model, "1+1")
+    assert run.answer == "2" and temperatures == [0.0, 0.4, 0.0]
+    plain = Recording([calls(("add", {"a": "x", "b": 1})), calls(("add", {"a": "x", "b": 1}))])
+    stopped = run_agent_to_end(Agent(tools=[add], self_correct=False), plain, "1+1")
+    assert stopped.steps[-1].kind == "limit" and "The call failed" not in stopped.steps[1].text
 
 
 def test_turn_and_call_limits() -> None:

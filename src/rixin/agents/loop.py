@@ -16,8 +16,9 @@ from rixin.models import ChatModel
 from rixin.tools import Tool, execute_call
 from rixin.types import GenerationOptions, Message, ToolCall, Usage
 
-StepKind = Literal["call", "result", "answer", "error", "limit"]
+StepKind = Literal["call", "result", "answer", "error", "limit", "review"]
 CODE_TOOL = "code_interpreter"
+CORRECTION_HINT = "The call failed. Read the error above, fix the cause, and call again with the corrected call."
 _FENCED_PYTHON = re.compile(r"```(?:python|py)[ \t]*\n(.*?)```", re.DOTALL)
 
 
@@ -33,6 +34,13 @@ class Agent:
     max_tool_calls: int = 24
     time_budget_s: float | None = None
     max_tokens: int = 1024
+    parallel_tool_calls: bool = True
+    self_correct: bool = True
+    """Failed calls come back with a hint to fix them, the next turn samples a little (`retry_temperature`)
+    instead of decoding greedily, and an exact repeat of a failed call is refused rather than run again."""
+    retry_temperature: float = 0.7
+    max_repeated_failures: int = 2
+    """Refused repeats of failed calls tolerated before the run stops."""
     code_blocks_as_calls: bool = True
     """When the agent has the code interpreter and the model answers with a fenced Python block instead of a
     call, run the block as a call: small models often "show" code they mean to run."""
@@ -42,7 +50,8 @@ class Agent:
 class Step:
     """One event of a run. `call`: the model asked for a tool call; `result`: its result (`is_error` when the
     tool failed); `answer`: the final text; `error`: the model could not produce a valid turn; `limit`: a
-    limit stopped the run (`text` says which)."""
+    limit stopped the run (`text` says which); `review`: a checker outside the loop sent the model back
+    with a new request (`text`)."""
 
     kind: StepKind
     turn: int
@@ -112,15 +121,21 @@ def run_agent(
     messages.append(Message(role="user", content=task))
     started = time.perf_counter()
     calls_made = 0
-    failures: dict[tuple[str, str], int] = {}
+    failed: dict[tuple[str, str], str] = {}  # call → the summary of its failure
+    repeats = 0
+    last_turn_failed = False
     has_code_tool = any(t.name == CODE_TOOL for t in agent.tools)
-    options = GenerationOptions(max_tokens=agent.max_tokens)
     for turn in range(1, agent.max_turns + 1):
         if agent.time_budget_s is not None and time.perf_counter() - started > agent.time_budget_s:
             yield Step("limit", turn, f"time budget of {agent.time_budget_s:g} s spent")
             return
         turn_started = time.perf_counter()
-        result = model.chat(messages, tools=agent.tools or None, options=options)
+        # Greedy decoding after a failure tends to write the same thing again; a little sampling breaks the loop.
+        temperature = agent.retry_temperature if last_turn_failed and agent.self_correct else 0.0
+        options = GenerationOptions(max_tokens=agent.max_tokens, temperature=temperature)
+        result = model.chat(
+            messages, tools=agent.tools or None, parallel_tool_calls=agent.parallel_tool_calls, options=options
+        )
         if usage is not None:
             usage.prompt_tokens += result.usage.prompt_tokens
             usage.completion_tokens += result.usage.completion_tokens
@@ -145,17 +160,42 @@ def run_agent(
         calls_made += len(calls)
         for call in calls:
             yield Step("call", turn, call=call, seconds=seconds / len(calls))
-        for call, reply, took in _execute_all(agent.tools, calls):
-            failed = _is_error(reply)
+        fresh = [call for call in calls if _key(call) not in failed]
+        executed = {call.id: (reply, took) for call, reply, took in _execute_all(agent.tools, fresh)}
+        last_turn_failed = False
+        for call in calls:
+            if call.id in executed:
+                reply, took = executed[call.id]
+            else:  # the very call that already failed: not run again, the model is told so
+                repeats += 1
+                reply, took = _refuse_repeat(call, failed[_key(call)]), 0.0
+            is_error = _is_error(reply)
+            last_turn_failed = last_turn_failed or is_error
+            if is_error and call.id in executed:
+                failed[_key(call)] = _failure_summary(reply.content or "")
+                if agent.self_correct and call.id in executed:
+                    reply.content = f"{reply.content}\n\n{CORRECTION_HINT}"
             messages.append(reply)
-            yield Step("result", turn, reply.content or "", call=call, is_error=failed, seconds=took)
-            if failed:
-                key = (call.name, call.function.arguments)
-                failures[key] = failures.get(key, 0) + 1
-                if failures[key] >= 2:
-                    yield Step("limit", turn, f"the same failing call to {call.name} was repeated; stopped")
-                    return
+            yield Step("result", turn, reply.content or "", call=call, is_error=is_error, seconds=took)
+        if repeats > agent.max_repeated_failures or (repeats and not agent.self_correct):
+            yield Step("limit", turn, "the model kept repeating a call that had failed; stopped")
+            return
     yield Step("limit", agent.max_turns, f"no answer after {agent.max_turns} turns")
+
+
+def _key(call: ToolCall) -> tuple[str, str]:
+    return call.name, call.function.arguments
+
+
+def _failure_summary(content: str) -> str:
+    """The line that says what went wrong: the last non-empty line of an error report."""
+    lines = [line.strip() for line in content.split(CORRECTION_HINT)[0].splitlines() if line.strip()]
+    return lines[-1][:300] if lines else "an error"
+
+
+def _refuse_repeat(call: ToolCall, summary: str) -> Message:
+    text = f"This exact call already failed with: {summary}. It was not run again. Change it to fix that error."
+    return Message(role="tool", tool_call_id=call.id, name=call.name, content=json.dumps({"error": text}))
 
 
 def _code_blocks_as_calls(text: str) -> list[ToolCall]:
@@ -174,7 +214,7 @@ def _execute_all(tools: Sequence[Tool], calls: list[ToolCall]) -> Iterator[tuple
         return call, reply, time.perf_counter() - started
 
     # The code interpreter's session runs one cell at a time; calls to it stay in order.
-    if len(calls) == 1 or any(call.name == CODE_TOOL for call in calls):
+    if len(calls) <= 1 or any(call.name == CODE_TOOL for call in calls):
         for call in calls:
             yield timed(call)
         return

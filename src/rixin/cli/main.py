@@ -11,6 +11,7 @@ from typing import Any
 import pydantic
 
 from rixin import __version__
+from rixin.cli.parsers import add_demo_parser, add_sandbox_parser
 from rixin.errors import RixinError
 
 MODEL_HELP = (
@@ -70,8 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="a rixin.calling.CallingOptions field, e.g. constrained=false (repeatable; for ablations)",
     )
 
-    demo = commands.add_parser("demo", help="a short tool-calling demonstration on the embedded model")
-    demo.add_argument("--model", default=None, help=MODEL_HELP)
+    add_demo_parser(commands, MODEL_HELP)
+    add_sandbox_parser(commands)
     return parser
 
 
@@ -92,6 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from rixin.cli.bench import run_bench_command
 
             return run_bench_command(args)
+        if args.command == "sandbox":
+            from rixin.cli.sandbox import run_sandbox_command
+
+            return run_sandbox_command(args)
         from rixin.cli.demo import run_demo
 
         return run_demo(args)
