@@ -7,10 +7,14 @@ import json
 import tempfile
 from pathlib import Path
 
+from rixin.errors import RixinError
 from rixin.sandbox import Limits, open_sandbox
 
 
 def run_sandbox_command(args: argparse.Namespace) -> int:
+    for path in [args.file, *args.data]:
+        if not Path(path).is_file():
+            raise RixinError(f"no such file: {path}")
     code = Path(args.file).read_text(encoding="utf-8")
     out_dir = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="rixin-sandbox-"))
     out_dir.mkdir(parents=True, exist_ok=True)

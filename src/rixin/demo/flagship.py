@@ -99,12 +99,12 @@ def run_flagship(
         agent = flagship_agent(interpreter, max_turns)
         history: list[Message] = []
         request = TASK
-        for _ in range(1 + max_reviews):
+        for round_ in range(1 + max_reviews):
             for step in run_agent(agent, model, request, history=history):
                 outcome.steps.append(step)
                 if on_step is not None:
                     on_step(step)
-            if outcome.steps[-1].kind != "answer":
+            if outcome.steps[-1].kind != "answer" or round_ == max_reviews:
                 break
             request = review(interpreter)
             if not request:
