@@ -59,18 +59,29 @@ def tool_call_grammar(
     tags_are_tokens: bool,
     max_calls: int,
     as_list: bool = True,
+    min_calls: int = 1,
 ) -> str:
-    """A Lark grammar for 1..max_calls calls: `OPEN\n{json}\nCLOSE` blocks separated by newlines, or (as_list)
-    one block holding a JSON list of calls. A trailing newline is allowed: Qwen writes one before it ends."""
+    """A Lark grammar for min_calls..max_calls calls: `OPEN\n{json}\nCLOSE` blocks separated by newlines, or
+    (as_list) one block holding a JSON list of calls. A trailing newline is allowed: Qwen writes one before it
+    ends."""
     if not tools:
         raise ValueError("a call grammar needs at least one tool")
+    if not 1 <= min_calls <= max_calls:
+        raise ValueError(f"need 1 <= min_calls ({min_calls}) <= max_calls ({max_calls})")
     one = f"%json {json.dumps(call_schema(tools))}"
     open_, close = _literal(open_tag, tags_are_tokens), _literal(close_tag, tags_are_tokens)
-    more = max_calls - 1
+    least, more = min_calls - 1, max_calls - 1
     if as_list and max_calls > 1:
-        return f'start: {open_} "\\n[" call (", " call){{0,{more}}} "]\\n" {close} "\\n"?\ncall: {one}\n'
-    repeat = f' ("\\n" block){{0,{more}}}' if max_calls > 1 else ""
+        return f'start: {open_} "\\n[" call (", " call){{{least},{more}}} "]\\n" {close} "\\n"?\ncall: {one}\n'
+    repeat = f' ("\\n" block){{{least},{more}}}' if max_calls > 1 else ""
     return f'start: block{repeat} "\\n"?\nblock: {open_} "\\n" {one} "\\n" {close}\n'
+
+
+def plan_grammar(max_lines: int) -> str:
+    """A numbered list of 1..max_lines short lines, continuing a prompt that ends with "1.": the model's own
+    count of the calls a request needs."""
+    more = max(max_lines - 1, 0)
+    return f'start: LINE ("\\n" /[2-9]\\./ LINE){{0,{more}}} "\\n"?\nLINE: / [^\\n]{{1,160}}/\n'
 
 
 def json_grammar(schema: dict[str, Any] | None) -> str:

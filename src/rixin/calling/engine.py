@@ -21,11 +21,13 @@ from rixin.calling.constrain import (
     GrammarConstraint,
     GrammarError,
     json_grammar,
+    plan_grammar,
     text_grammar,
     tool_call_grammar,
 )
 from rixin.calling.families import Family, family_for_template
 from rixin.calling.parse import ParsedCall, ParseResult, parse_tool_calls
+from rixin.calling.plan import count_planned_calls
 from rixin.calling.prompt import render_prompt
 from rixin.errors import EndpointError, ToolSchemaError
 from rixin.models import EndpointModel, LlamaModel
@@ -63,6 +65,9 @@ class CallingOptions:
     Qwen2.5-Coder-0.5B (BFCL dev sample, seed 7, 15 items per category): 4.0 raised parallel from 7% to 33% and
     parallel_multiple from 0% to 13% with simple and multiple unchanged (docs/results.md;
     probe: benchmarks/exploratory/continue_margins.py)."""
+    plan_calls: bool = False
+    """Before parallel calls, let the model list the calls it needs (one short numbered line each, under a
+    grammar); the call list is then generated with exactly that many entries."""
     stop_repeats: bool = True
     """For `auto`: when the model only repeats calls whose results it already has, make it answer instead."""
 
@@ -335,9 +340,10 @@ class _Run:
     def call(self, model: LlamaModel, conversation: list[Message], *, repairing: bool = False) -> ChatResult:
         """Generate calls (under the constraint when enabled), validating and repairing."""
         last_raw, problems = "", ["no call was produced"]
+        planned = self.plan_count(model, conversation) if self.plans_calls() and not repairing else None
         for attempt in range(self.options.max_repairs + 1):
             prompt = self.prompt(model, conversation)
-            constraint = self.call_constraint(model) if self.options.constrained else None
+            constraint = self.call_constraint(model, planned) if self.options.constrained else None
             stage = "repair" if repairing or attempt > 0 else "call"
             completion = self.generate(model, prompt, stage, constraint=constraint)
             last_raw = completion.text
@@ -367,21 +373,43 @@ class _Run:
             model.constraint_tokenizer(), lark, model.info.n_vocab, greedy=self.generation.temperature <= 0
         )
 
-    def call_constraint(self, model: LlamaModel) -> GrammarConstraint:
-        as_list = (
-            self.family.parallel_as_list if self.options.parallel_as_list is None else self.options.parallel_as_list
-        )
+    def as_list(self) -> bool:
+        return self.family.parallel_as_list if self.options.parallel_as_list is None else self.options.parallel_as_list
+
+    def plans_calls(self) -> bool:
+        return self.options.plan_calls and self.options.constrained and self.parallel and self.as_list()
+
+    def plan_count(self, model: LlamaModel, conversation: list[Message]) -> int | None:
+        """How many calls the model's own plan grounds in the request (None: let the model decide)."""
+        limit = self.options.max_parallel_calls
+        prompt = self.prompt(model, conversation) + self.family.plan_prefix
+        options = self.generation.model_copy(update={"max_tokens": 48 * limit})
+        try:
+            constraint = self.constraint(model, plan_grammar(limit))
+        except GrammarError:
+            return None
+        completion = self.generate(model, prompt, "plan", constraint=constraint, options=options)
+        request = "\n".join(m.content or "" for m in conversation if m.role == "user")
+        planned = count_planned_calls(completion.text, request)
+        return min(limit, planned) if planned else None
+
+    def call_constraint(self, model: LlamaModel, exact: int | None = None) -> GrammarConstraint:
+        as_list = self.as_list()
         tags_are_tokens = len(model.tokenize(self.family.call_open)) == 1
+        max_calls = self.options.max_parallel_calls if self.parallel else 1
+        if exact:
+            max_calls = min(exact, max_calls)
         lark = tool_call_grammar(
             self.allowed,
             open_tag=self.family.call_open,
             close_tag=self.family.call_close,
             tags_are_tokens=tags_are_tokens,
-            max_calls=self.options.max_parallel_calls if self.parallel else 1,
+            max_calls=max_calls,
             as_list=as_list,
+            min_calls=max_calls if exact else 1,
         )
         try:
-            if self.parallel and as_list and self.options.parallel_bias:
+            if self.parallel and as_list and self.options.parallel_bias and not exact:
                 return CallListConstraint(
                     model.constraint_tokenizer(),
                     lark,

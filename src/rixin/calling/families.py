@@ -27,6 +27,8 @@ class Family:
     calls far better with `[…, …]` than by opening another tag (measured on Qwen2.5-Coder-0.5B)."""
 
     answer_request: str = "\nNow answer the user's question in plain words."
+    plan_prefix: str = "The function calls this request needs, one per line:\n1."
+    """Continues the assistant's turn to make the model list the calls it will make (`plan_calls`)."""
 
     def tools_system_prompt(self, tools: list[Tool]) -> str:
         """Instructions for templates without tool support (the Hermes format, which many models know)."""

@@ -1,0 +1,68 @@
+"""Counting calls from the model's plan: only lines that bring a value the request contains count."""
+
+from __future__ import annotations
+
+import pytest
+
+from rixin.calling.constrain import plan_grammar, tool_call_grammar
+from rixin.calling.plan import count_planned_calls, grounded, plan_values
+from rixin.tools import tool
+
+
+def test_values_are_quoted_strings_and_numbers() -> None:
+    assert plan_values("`f(city=\"Paris\", unit='celsius', days=3, ratio=0.5)`") == ["Paris", "celsius", "3", "0.5"]
+    assert plan_values("f(x2, y_3) and v1.2") == []  # digits inside names are not values
+    assert plan_values('f("a 3 b")') == ["a 3 b"]  # numbers inside quotes stay part of the string
+
+
+@pytest.mark.parametrize(
+    ("value", "request_text", "expected"),
+    [
+        ("Paris", "weather in paris?", True),
+        ("Par", "weather in Paris?", False),
+        ("5", "radius 15", False),
+        ("5.0", "a radius of 5 cm", True),
+        ("1000", "invest 1,000 dollars", True),
+        ("New York", "flights to New York City", True),
+        ("USD", "convert 20 EUR to JPY", False),
+    ],
+)
+def test_grounding_is_whole_word_and_numbers_by_value(value: str, request_text: str, expected: bool) -> None:
+    assert grounded(value, request_text) is expected
+
+
+def test_invented_and_repeated_lines_do_not_count() -> None:
+    request = "Convert 20 EUR to JPY"
+    plan = ' convert("20 EUR", "EUR", "JPY")\n2. convert("20 EUR", "USD", "JPY")\n3. convert("20 EUR", "GBP", "JPY")'
+    assert count_planned_calls(plan, request) == 1
+
+
+def test_each_line_with_a_new_grounded_value_counts() -> None:
+    request = "Convert 100 USD to EUR, and tell me the weather in Rome, Oslo and Cairo."
+    plan = (
+        ' convert(100, "USD", "EUR")\n2. weather("Rome")\n3. weather("Oslo")\n4. weather("Cairo")\n5. weather("Rome")'
+    )
+    assert count_planned_calls(plan, request) == 4
+    assert count_planned_calls(' weather(city="London")\n2. convert(100, "USD", "EUR")', "How warm is London?") == 1
+
+
+def test_a_plan_with_nothing_grounded_leaves_the_count_to_the_model() -> None:
+    assert count_planned_calls(" look it up\n2. answer", "What is the capital of France?") is None
+
+
+def test_plan_and_exact_count_grammars() -> None:
+    assert plan_grammar(3) == 'start: LINE ("\\n" /[2-9]\\./ LINE){0,2} "\\n"?\nLINE: / [^\\n]{1,160}/\n'
+
+    @tool
+    def f(a: int) -> int:
+        """F.
+
+        Args:
+            a: a number
+        """
+        return a
+
+    exact = tool_call_grammar([f], open_tag="<t>", close_tag="</t>", tags_are_tokens=False, max_calls=3, min_calls=3)
+    assert '(", " call){2,2}' in exact
+    with pytest.raises(ValueError, match="min_calls"):
+        tool_call_grammar([f], open_tag="<t>", close_tag="</t>", tags_are_tokens=False, max_calls=2, min_calls=3)
