@@ -14,8 +14,9 @@ LLAMA_VERSION=0.3.36
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 # 1. Debian packages (only the missing ones, so a second run never touches apt).
-# bubblewrap, python3-venv, fonts-wqy-microhei: the code interpreter's sandbox (scripts/setup_sandbox.sh).
-APT_PACKAGES=(build-essential cmake git bubblewrap python3-venv fonts-wqy-microhei)
+# bubblewrap, python3-venv, fonts-wqy-microhei: the code interpreter's sandbox (scripts/setup_sandbox.sh);
+# postgresql: the store's conformance tests start a real server; chromium: the web UI's end-to-end tests.
+APT_PACKAGES=(build-essential cmake git bubblewrap python3-venv fonts-wqy-microhei postgresql chromium)
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

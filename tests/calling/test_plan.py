@@ -66,3 +66,11 @@ def test_plan_and_exact_count_grammars() -> None:
     assert '(", " call){2,2}' in exact
     with pytest.raises(ValueError, match="min_calls"):
         tool_call_grammar([f], open_tag="<t>", close_tag="</t>", tags_are_tokens=False, max_calls=2, min_calls=3)
+
+
+def test_an_echoed_tool_result_is_recognised_as_no_answer() -> None:
+    from rixin.calling.families import GENERIC, HERMES
+
+    assert HERMES.echoes_result("  <tool_response>\nerror: KeyError")
+    assert not HERMES.echoes_result("The result was <tool_response>")
+    assert GENERIC.render_tool_result("x").startswith(GENERIC.result_open)

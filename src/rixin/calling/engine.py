@@ -325,6 +325,12 @@ class _Run:
             completion = self.generate(model, prompt_tokens, "answer", on_text=on_text)
             text, finish = completion.text, completion.finish_reason
         parsed = self.parse(text)
+        if not parsed.calls and self.family.echoes_result(text):
+            # Small models sometimes "answer" by echoing a tool result; ask again for words only.
+            words = self.constraint(model, text_grammar())
+            completion = self.generate(model, prompt_tokens, "answer", constraint=words)
+            text, finish = completion.text, completion.finish_reason
+            parsed = self.parse(text)
         if not parsed.calls and not parsed.errors:
             return self.result(
                 Message(role="assistant", content=text), text, "length" if finish == "length" else "stop"

@@ -69,8 +69,14 @@ class Family:
             out[-1] = final.model_copy(update={"content": (final.content or "") + self.answer_request})
         return out
 
+    result_open: str = "<tool_response>"
+
     def render_tool_result(self, content: str) -> str:
-        return f"<tool_response>\n{content}\n</tool_response>"
+        return f"{self.result_open}\n{content}\n</tool_response>"
+
+    def echoes_result(self, text: str) -> bool:
+        """The model wrote a tool result itself instead of an answer."""
+        return text.lstrip().startswith(self.result_open)
 
 
 HERMES = Family(name="hermes", call_open="<tool_call>", call_close="</tool_call>", native_tools=True)
