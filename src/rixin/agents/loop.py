@@ -4,97 +4,29 @@ to render."""
 
 from __future__ import annotations
 
+import contextvars
 import json
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any, Literal
 
+from rixin.agents.agent import Agent
+from rixin.agents.approvals import DENIED, ApprovalQueue, Approver, PendingApproval, requires_approval
+from rixin.agents.calls import run_call
+from rixin.agents.steps import AgentRun, Step, StepKind, format_arguments
 from rixin.models import ChatModel
-from rixin.tools import Tool, execute_call
+from rixin.tools import Tool
 from rixin.types import GenerationOptions, Message, ToolCall, Usage
 
-StepKind = Literal["call", "result", "answer", "error", "limit", "review"]
+__all__ = ["Agent", "AgentRun", "Step", "StepKind", "format_arguments", "run_agent", "run_agent_to_end"]
+
 CODE_TOOL = "code_interpreter"
 CORRECTION_HINT = "The call failed. Read the error above, fix the cause, and call again with the corrected call."
-_FENCED_PYTHON = re.compile(r"```(?:python|py)[ \t]*\n(.*?)```", re.DOTALL)
+_FENCED_PYTHON = re.compile(r"```(?:python3?|py)?[ \t]*\n(.*?)```", re.DOTALL)
 
-
-@dataclass
-class Agent:
-    """What an agent is: instructions, tools and limits. The model is given at run time (or by `model` spec)."""
-
-    name: str = "agent"
-    instructions: str = ""
-    tools: list[Tool] = field(default_factory=list)
-    model: str | None = None
-    max_turns: int = 8
-    max_tool_calls: int = 24
-    time_budget_s: float | None = None
-    max_tokens: int = 1024
-    parallel_tool_calls: bool = True
-    self_correct: bool = True
-    """Failed calls come back with a hint to fix them, the next turn samples a little (`retry_temperature`)
-    instead of decoding greedily, and an exact repeat of a failed call is refused rather than run again."""
-    retry_temperature: float = 0.7
-    max_repeated_failures: int = 2
-    """Refused repeats of failed calls tolerated before the run stops."""
-    code_blocks_as_calls: bool = True
-    """When the agent has the code interpreter and the model answers with a fenced Python block instead of a
-    call, run the block as a call: small models often "show" code they mean to run."""
-
-
-@dataclass(frozen=True)
-class Step:
-    """One event of a run. `call`: the model asked for a tool call; `result`: its result (`is_error` when the
-    tool failed); `answer`: the final text; `error`: the model could not produce a valid turn; `limit`: a
-    limit stopped the run (`text` says which); `review`: a checker outside the loop sent the model back
-    with a new request (`text`)."""
-
-    kind: StepKind
-    turn: int
-    text: str = ""
-    call: ToolCall | None = None
-    is_error: bool = False
-    seconds: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": self.kind, "turn": self.turn, "seconds": round(self.seconds, 3)}
-        if self.call is not None:
-            out["call"] = {"id": self.call.id, "name": self.call.name, "arguments": _arguments(self.call)}
-        if self.text:
-            out["text"] = self.text
-        if self.kind == "result":
-            out["is_error"] = self.is_error
-        return out
-
-
-@dataclass
-class AgentRun:
-    """The outcome of `run_agent_to_end`: the answer (None when a limit or an error ended the run)."""
-
-    answer: str | None
-    steps: list[Step]
-    messages: list[Message]
-    usage: Usage
-    seconds: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "answer": self.answer,
-            "steps": [step.to_dict() for step in self.steps],
-            "usage": self.usage.model_dump(),
-            "seconds": round(self.seconds, 3),
-        }
-
-
-def _arguments(call: ToolCall) -> Any:
-    try:
-        return call.parsed_arguments()
-    except ValueError:
-        return call.function.arguments
+current_model: contextvars.ContextVar[ChatModel | None] = contextvars.ContextVar("rixin_current_model", default=None)
+"""The model of the run whose tool is executing: an agent used as a tool without a model of its own uses it."""
 
 
 def _is_error(reply: Message) -> bool:
@@ -112,9 +44,34 @@ def run_agent(
     *,
     history: list[Message] | None = None,
     usage: Usage | None = None,
+    approver: ApprovalQueue | Approver | None = None,
+    run_id: str = "",
 ) -> Iterator[Step]:
     """Run `agent` on `task`, yielding each step. `history` (if given) is extended in place with every message,
-    so a caller can continue the conversation; `usage` (if given) accumulates token counts."""
+    so a caller can continue the conversation; `usage` (if given) accumulates token counts. Calls that need
+    approval are submitted to `approver` (a queue someone decides on, or a callable asked per call); without
+    one they are denied. MCP servers this run starts are stopped when it ends."""
+    opened = [server for server in agent.mcp_servers if not server.connected]
+    try:
+        for line in agent.open_plugins():
+            yield Step("notice", 0, line)
+        yield from _turns(agent, model, task, history, usage, approver, run_id)
+    finally:
+        for server in opened:
+            server.close()
+
+
+def _turns(
+    agent: Agent,
+    model: ChatModel,
+    task: str,
+    history: list[Message] | None,
+    usage: Usage | None,
+    approver: ApprovalQueue | Approver | None,
+    run_id: str,
+) -> Iterator[Step]:
+    tools = agent.all_tools()
+    by_name = {t.name: t for t in tools}
     messages = history if history is not None else []
     if not messages and agent.instructions:
         messages.append(Message(role="system", content=agent.instructions))
@@ -122,9 +79,11 @@ def run_agent(
     started = time.perf_counter()
     calls_made = 0
     failed: dict[tuple[str, str], str] = {}  # call → the summary of its failure
+    denied: dict[tuple[str, str], str] = {}  # call → why a person refused it
     repeats = 0
     last_turn_failed = False
-    has_code_tool = any(t.name == CODE_TOOL for t in agent.tools)
+    reported: set[str] = set()  # MCP servers whose stop was already announced
+    has_code_tool = CODE_TOOL in by_name
     for turn in range(1, agent.max_turns + 1):
         if agent.time_budget_s is not None and time.perf_counter() - started > agent.time_budget_s:
             yield Step("limit", turn, f"time budget of {agent.time_budget_s:g} s spent")
@@ -132,9 +91,9 @@ def run_agent(
         turn_started = time.perf_counter()
         # Greedy decoding after a failure tends to write the same thing again; a little sampling breaks the loop.
         temperature = agent.retry_temperature if last_turn_failed and agent.self_correct else 0.0
-        options = GenerationOptions(max_tokens=agent.max_tokens, temperature=temperature)
+        options = GenerationOptions(max_tokens=agent.max_tokens, temperature=temperature, seed=agent.seed)
         result = model.chat(
-            messages, tools=agent.tools or None, parallel_tool_calls=agent.parallel_tool_calls, options=options
+            messages, tools=tools or None, parallel_tool_calls=agent.parallel_tool_calls, options=options
         )
         if usage is not None:
             usage.prompt_tokens += result.usage.prompt_tokens
@@ -142,7 +101,7 @@ def run_agent(
             usage.total_tokens += result.usage.total_tokens
         seconds = time.perf_counter() - turn_started
         if result.error:
-            yield Step("error", turn, result.error, seconds=seconds)
+            yield Step("error", turn, result.error, seconds=seconds, usage=result.usage)
             return
         message = result.message
         calls = list(message.tool_calls or [])
@@ -152,20 +111,37 @@ def run_agent(
                 message = Message(role="assistant", content=message.content, tool_calls=calls)
         messages.append(message)
         if not calls:
-            yield Step("answer", turn, message.content or "", seconds=seconds)
+            yield Step("answer", turn, message.content or "", seconds=seconds, usage=result.usage)
             return
         if calls_made + len(calls) > agent.max_tool_calls:
-            yield Step("limit", turn, f"more than {agent.max_tool_calls} tool calls")
+            yield Step("limit", turn, f"more than {agent.max_tool_calls} tool calls", usage=result.usage)
             return
         calls_made += len(calls)
-        for call in calls:
-            yield Step("call", turn, call=call, seconds=seconds / len(calls))
-        fresh = [call for call in calls if _key(call) not in failed]
-        executed = {call.id: (reply, took) for call, reply, took in _execute_all(agent.tools, fresh)}
+        for index, call in enumerate(calls):
+            yield Step("call", turn, call=call, seconds=seconds / len(calls), usage=None if index else result.usage)
+        fresh = [call for call in calls if _key(call) not in failed and _key(call) not in denied]
+        gated = [call for call in fresh if requires_approval(by_name.get(call.name), agent.approval)]
+        refusals: dict[str, Message] = {}
+        if gated:
+            decisions = yield from _ask(agent, gated, approver, turn, run_id)
+            for call in gated:
+                entry = decisions[call.id]
+                if not entry.approved:
+                    denied[_key(call)] = entry.reason
+                    refusals[call.id] = _denial(call, entry.reason)
+            fresh = [call for call in fresh if call.id not in refusals]
+        executed = {
+            call.id: (reply, took) for call, reply, took in _execute_all(tools, fresh, model, agent.max_result_chars)
+        }
         last_turn_failed = False
         for call in calls:
             if call.id in executed:
                 reply, took = executed[call.id]
+            elif call.id in refusals:
+                reply, took = refusals[call.id], 0.0
+            elif _key(call) in denied:  # the very call a person refused: not asked again
+                repeats += 1
+                reply, took = _denial(call, denied[_key(call)], again=True), 0.0
             else:  # the very call that already failed: not run again, the model is told so
                 repeats += 1
                 reply, took = _refuse_repeat(call, failed[_key(call)]), 0.0
@@ -173,14 +149,51 @@ def run_agent(
             last_turn_failed = last_turn_failed or is_error
             if is_error and call.id in executed:
                 failed[_key(call)] = _failure_summary(reply.content or "")
-                if agent.self_correct and call.id in executed:
+                if agent.self_correct:
                     reply.content = f"{reply.content}\n\n{CORRECTION_HINT}"
             messages.append(reply)
             yield Step("result", turn, reply.content or "", call=call, is_error=is_error, seconds=took)
+        for server in agent.mcp_servers:
+            if server.failure and server.name not in reported:
+                reported.add(server.name)
+                yield Step("notice", turn, f"MCP server '{server.name}' stopped: {server.failure}; its tools now fail")
         if repeats > agent.max_repeated_failures or (repeats and not agent.self_correct):
             yield Step("limit", turn, "the model kept repeating a call that had failed; stopped")
             return
     yield Step("limit", agent.max_turns, f"no answer after {agent.max_turns} turns")
+
+
+def _ask(
+    agent: Agent, calls: list[ToolCall], approver: ApprovalQueue | Approver | None, turn: int, run_id: str
+) -> Generator[Step, None, dict[str, PendingApproval]]:
+    """Submit the calls, yield one `approval` step each (all before waiting, so parallel calls are decided
+    together), then wait for every decision. Returns the decided entries by call id."""
+    queue = approver if isinstance(approver, ApprovalQueue) else ApprovalQueue()
+    entries = [queue.submit(call, agent=agent.name, run_id=run_id, turn=turn) for call in calls]
+    for entry in entries:
+        text = f"{entry.call.name}({format_arguments(entry.call)}) needs approval"
+        yield Step("approval", turn, text, call=entry.call, approval_id=entry.id)
+    if not isinstance(approver, ApprovalQueue):
+        for entry in entries:
+            if entry.decided:
+                continue
+            if approver is None:
+                queue.decide(entry.id, False, "no one can approve calls in this run")
+                continue
+            try:
+                approved, reason = bool(approver(entry)), ""
+            except Exception as error:  # a broken approver denies: the safe side
+                approved, reason = False, f"the approver failed: {type(error).__name__}: {error}"
+            queue.decide(entry.id, approved, reason)
+    decided = queue.wait([entry.id for entry in entries], agent.approval_timeout_s)
+    return {entry.call.id: decided[entry.id] for entry in entries}
+
+
+def _denial(call: ToolCall, reason: str, *, again: bool = False) -> Message:
+    why = f" ({reason})" if reason else ""
+    first = "This exact call was already denied" if again else f"The call was {DENIED}"
+    text = f"{first}{why}; it was not run. Do not call it again: answer without it or ask the user."
+    return Message(role="tool", tool_call_id=call.id, name=call.name, content=json.dumps({"denied": text}))
 
 
 def _key(call: ToolCall) -> tuple[str, str]:
@@ -205,32 +218,41 @@ def _code_blocks_as_calls(text: str) -> list[ToolCall]:
     return [ToolCall.make(CODE_TOOL, {"code": "\n\n".join(blocks)})]
 
 
-def _execute_all(tools: Sequence[Tool], calls: list[ToolCall]) -> Iterator[tuple[ToolCall, Message, float]]:
+def _execute_all(
+    tools: Sequence[Tool], calls: list[ToolCall], model: ChatModel, limit: int
+) -> Iterator[tuple[ToolCall, Message, float]]:
     """Run the calls of one turn; several at once in threads (their results keep the calls' order)."""
 
     def timed(call: ToolCall) -> tuple[ToolCall, Message, float]:
         started = time.perf_counter()
-        reply = execute_call(tools, call)
+        current_model.set(model)  # inside a copied context: seen by this call only
+        reply = run_call(tools, call, limit)
         return call, reply, time.perf_counter() - started
+
+    def in_context(call: ToolCall) -> tuple[ToolCall, Message, float]:
+        return contextvars.copy_context().run(timed, call)
 
     # The code interpreter's session runs one cell at a time; calls to it stay in order.
     if len(calls) <= 1 or any(call.name == CODE_TOOL for call in calls):
         for call in calls:
-            yield timed(call)
+            yield in_context(call)
         return
     with ThreadPoolExecutor(max_workers=min(8, len(calls))) as pool:
-        yield from pool.map(timed, calls)
+        yield from pool.map(in_context, calls)
 
 
-def run_agent_to_end(agent: Agent, model: ChatModel, task: str, history: list[Message] | None = None) -> AgentRun:
+def run_agent_to_end(
+    agent: Agent,
+    model: ChatModel,
+    task: str,
+    history: list[Message] | None = None,
+    *,
+    approver: ApprovalQueue | Approver | None = None,
+) -> AgentRun:
     """Run to the end and collect the steps (for callers that need no live progress)."""
     messages = history if history is not None else []
     usage = Usage()
     started = time.perf_counter()
-    steps = list(run_agent(agent, model, task, history=messages, usage=usage))
+    steps = list(run_agent(agent, model, task, history=messages, usage=usage, approver=approver))
     answer = steps[-1].text if steps and steps[-1].kind == "answer" else None
     return AgentRun(answer, steps, messages, usage, time.perf_counter() - started)
-
-
-def format_arguments(call: ToolCall) -> str:
-    return json.dumps(_arguments(call), ensure_ascii=False)

@@ -11,7 +11,7 @@ from typing import Any
 import pydantic
 
 from rixin import __version__
-from rixin.cli.parsers import add_demo_parser, add_sandbox_parser
+from rixin.cli.parsers import add_agent_parsers, add_demo_parser, add_keys_parser, add_sandbox_parser, add_serve_parser
 from rixin.errors import RixinError
 
 MODEL_HELP = (
@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_demo_parser(commands, MODEL_HELP)
     add_sandbox_parser(commands)
+    add_agent_parsers(commands, MODEL_HELP)
+    add_serve_parser(commands, MODEL_HELP)
+    add_keys_parser(commands)
     return parser
 
 
@@ -93,10 +96,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             from rixin.cli.bench import run_bench_command
 
             return run_bench_command(args)
+        if args.command in ("run", "runs", "mcp-serve"):
+            return run_agent_command(args)
         if args.command == "sandbox":
             from rixin.cli.sandbox import run_sandbox_command
 
             return run_sandbox_command(args)
+        if args.command == "serve":
+            from rixin.cli.serve import run_serve
+
+            return run_serve(args)
+        if args.command == "keys":
+            from rixin.cli.keys import run_keys
+
+            return run_keys(args)
         from rixin.cli.demo import run_demo
 
         return run_demo(args)
@@ -109,6 +122,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130
+
+
+def run_agent_command(args: argparse.Namespace) -> int:
+    if args.command == "run":
+        from rixin.cli.run import run_run
+
+        return run_run(args)
+    if args.command == "runs":
+        from rixin.cli.runs import run_runs
+
+        return run_runs(args)
+    from rixin.cli.mcp_serve import run_mcp_serve
+
+    return run_mcp_serve(args)
 
 
 def run_models(args: argparse.Namespace) -> int:
