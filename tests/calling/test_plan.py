@@ -74,3 +74,14 @@ def test_an_echoed_tool_result_is_recognised_as_no_answer() -> None:
     assert HERMES.echoes_result("  <tool_response>\nerror: KeyError")
     assert not HERMES.echoes_result("The result was <tool_response>")
     assert GENERIC.render_tool_result("x").startswith(GENERIC.result_open)
+
+
+def test_a_plan_stalls_at_the_first_line_that_adds_nothing() -> None:
+    from rixin.calling.plan import plan_stalled
+
+    request = "Weather in Paris and Tokyo"
+    assert not plan_stalled([], request)
+    assert not plan_stalled([' w("Paris")'], request)
+    assert not plan_stalled([' w("Paris")', '2. w("Tokyo")'], request)
+    assert plan_stalled([' w("Paris")', '2. w("Tokyo")', '3. w("Paris")'], request)
+    assert plan_stalled([" look it up"], request)

@@ -27,7 +27,7 @@ from rixin.calling.constrain import (
 )
 from rixin.calling.families import Family, family_for_template
 from rixin.calling.parse import ParsedCall, ParseResult, parse_tool_calls
-from rixin.calling.plan import count_planned_calls
+from rixin.calling.plan import count_planned_calls, plan_stalled
 from rixin.calling.prompt import render_prompt
 from rixin.errors import EndpointError, ToolSchemaError
 from rixin.models import EndpointModel, LlamaModel
@@ -394,8 +394,15 @@ class _Run:
             constraint = self.constraint(model, plan_grammar(limit))
         except GrammarError:
             return None
-        completion = self.generate(model, prompt, "plan", constraint=constraint, options=options)
         request = "\n".join(m.content or "" for m in conversation if m.role == "user")
+
+        def stop_when_a_line_adds_nothing(text: str) -> bool:
+            # Once a finished line brings nothing new, the rest of the list is invention: stop paying for it.
+            return plan_stalled(text.split("\n")[:-1], request)
+
+        completion = self.generate(
+            model, prompt, "plan", constraint=constraint, options=options, stop_when=stop_when_a_line_adds_nothing
+        )
         planned = count_planned_calls(completion.text, request)
         return min(limit, planned) if planned else None
 

@@ -50,3 +50,11 @@ def count_planned_calls(plan: str, request: str) -> int | None:
             count += 1
             seen |= fresh
     return count or None
+
+
+def plan_stalled(finished_lines: list[str], request: str) -> bool:
+    """Whether the last finished line of a plan brought no new grounded value (nothing after it will count)."""
+    if not finished_lines:
+        return False
+    before = count_planned_calls("\n".join(finished_lines[:-1]), request) or 0
+    return (count_planned_calls("\n".join(finished_lines), request) or 0) == before
