@@ -146,7 +146,7 @@ def test_every_problem_is_listed(tmp_path: Path) -> None:
 
 def test_a_tool_module_that_fails_to_import_and_duplicate_names(tmp_path: Path) -> None:
     write(tmp_path, "broken.py", "raise RuntimeError('no config')\n")
-    with pytest.raises(AgentConfigError, match=r"line 3, field tools\[0\]: cannot import .*no config"):
+    with pytest.raises(AgentConfigError, match=r"line 3, field tools\[0\]: .*broken.py: cannot import.*no config"):
         load_agent(write(tmp_path, "a.yaml", "name: a\ntools:\n  - broken.py:f\n"))
     write(tmp_path, "maths.py", TOOLS_PY)
     with pytest.raises(AgentConfigError, match="duplicate name"):

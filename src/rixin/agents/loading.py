@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import sys
 import threading
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from rixin.agents.config import AgentConfig, CodeInterpreterConfig
 from rixin.agents.yaml_source import AgentConfigError, field_name, line_of, load_yaml
 from rixin.errors import RixinError
 from rixin.tools import Tool, as_tools, tools_from_module
+from rixin.tools.loading import import_source_file
 
 BUILTIN_TOOLS = ("code_interpreter",)
 _local = threading.local()  # per thread: the files being loaded, to refuse an agent that lists itself
@@ -157,20 +156,7 @@ def _resolve_tool(entry: str, folder: Path, agent: Agent, sandbox: CodeInterpret
 
 
 def _module_from_file(file: Path) -> Any:
-    if not file.is_file():
-        raise RixinError(f"no such file: {file}")
-    name = f"rixin_agent_tools_{uuid.uuid4().hex[:12]}"  # two files named tools.py must not replace each other
-    spec = importlib.util.spec_from_file_location(name, file)
-    if spec is None or spec.loader is None:
-        raise RixinError(f"cannot import {file} (not a Python source file?)")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # pydantic and dataclasses look modules up here while importing
-    try:
-        spec.loader.exec_module(module)
-    except Exception as error:
-        del sys.modules[name]
-        raise RixinError(f"cannot import {file}: {type(error).__name__}: {error}") from None
-    return module
+    return import_source_file(file)
 
 
 def _code_interpreter(agent: Agent, settings: CodeInterpreterConfig, unsafe: bool) -> Tool:

@@ -7,6 +7,7 @@ import json
 import sys
 import uuid
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from rixin.errors import ToolSchemaError
@@ -43,8 +44,8 @@ def load_tools_file(path: str | Path) -> list[Tool]:
         raise ToolSchemaError(f"{path}: {e}") from e
 
 
-def tools_from_module(path: str | Path) -> list[Tool]:
-    """Import a .py file and return its module-level Tool objects, in definition order."""
+def import_source_file(path: str | Path) -> ModuleType:
+    """Import a .py file under a unique module name; ToolSchemaError (naming the file) when that fails."""
     file = Path(path)
     if not file.is_file():
         raise ToolSchemaError(f"{path}: no such file")
@@ -60,6 +61,12 @@ def tools_from_module(path: str | Path) -> list[Tool]:
     except Exception as e:
         del sys.modules[module_name]
         raise ToolSchemaError(f"{path}: cannot import: {type(e).__name__}: {e}") from e
+    return module
+
+
+def tools_from_module(path: str | Path) -> list[Tool]:
+    """Import a .py file and return its module-level Tool objects, in definition order."""
+    module = import_source_file(path)
     found: dict[int, Tool] = {}  # keyed by id: one Tool bound to two names is still one tool
     for value in vars(module).values():
         if isinstance(value, Tool):
