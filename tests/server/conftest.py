@@ -10,6 +10,14 @@ import pytest
 
 from rixin.store import Store, open_store
 
+SUMMARY = pytest.StashKey[list[str]]()
+"""Lines a test wants in the terminal summary (e.g. how many cases schemathesis tried)."""
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    for line in config.stash.get(SUMMARY, []):
+        terminalreporter.write_line(line)
+
 
 @dataclass(frozen=True)
 class Keys:

@@ -166,7 +166,6 @@ def test_code_session_files_images_and_outputs(module_store: Store, keys: Keys) 
 @pytest.mark.parametrize(
     ("body", "status", "param"),
     [
-        ({"input": "hi", "stream": True}, 400, "stream"),
         ({"input": "hi", "previous_response_id": "resp_x", "conversation": "conv_x"}, 400, "conversation"),
         ({"input": "hi", "previous_response_id": "resp_missing"}, 404, "previous_response_id"),
         ({"input": "hi", "conversation": "conv_missing"}, 404, "conversation"),

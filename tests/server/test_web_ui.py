@@ -87,6 +87,7 @@ def ui(browser: Browser, server: RunningServer, keys: Keys) -> Iterator[Watched]
 
 
 def send(page: Page, text: str, *, code: bool = False) -> None:
+    expect(page.locator("#send")).to_be_enabled(timeout=SLOW)  # the previous response has ended
     page.locator("#use-code").set_checked(code)
     page.fill("#prompt", text)
     page.press("#prompt", "Enter")

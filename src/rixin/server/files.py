@@ -9,12 +9,12 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from rixin.server.auth import Owner
-from rixin.server.errors import bad_request, not_found
+from rixin.server.errors import not_found
 from rixin.server.state import get_state
 from rixin.store import FileInfo
 
 router = APIRouter()
-PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
+Purpose = Literal["assistants", "batch", "fine-tune", "vision", "user_data", "evals"]
 
 
 def file_object(info: FileInfo) -> dict[str, Any]:
@@ -37,10 +37,8 @@ def _missing(file_id: str) -> Exception:
 
 @router.post("/v1/files", summary="Upload a file")
 async def upload_file(
-    request: Request, owner: Owner, file: Annotated[UploadFile, File()], purpose: Annotated[str, Form()]
+    request: Request, owner: Owner, file: Annotated[UploadFile, File()], purpose: Annotated[Purpose, Form()]
 ) -> dict[str, Any]:
-    if purpose not in PURPOSES:
-        raise bad_request(f"Invalid value for 'purpose': expected one of {', '.join(PURPOSES)}.", "purpose")
     data = await file.read()
     name = (file.filename or "upload").replace("\\", "/").rsplit("/", 1)[-1][:512] or "upload"
     info = await run_in_threadpool(get_state(request).store.add_file, owner, name, purpose, data)

@@ -96,7 +96,7 @@ async function loadFiles() {
       save.setAttribute("aria-label", `Download ${file.filename}`);
       save.addEventListener("click", () => download(file).catch((e) => status(explain(e), true)));
       const size = file.bytes < 1024 ? `${file.bytes} B` : `${(file.bytes / 1024).toFixed(1)} KiB`;
-      return el("li", { className: "file", "data-id": file.id }, use, el("span", { className: "name" }, file.filename), el("span", { className: "muted" }, size), save);
+      return el("li", { className: "file", "data-id": file.id }, use, el("span", { className: "name", title: file.filename }, file.filename), el("span", { className: "muted" }, size), save);
     }),
   );
 }
