@@ -20,6 +20,8 @@ demo: setup
 
 bench: setup
 	.venv/bin/python benchmarks/constrained_decoding.py
+	.venv/bin/python benchmarks/sandbox.py
+	.venv/bin/python benchmarks/server.py
 
 clean:
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache
