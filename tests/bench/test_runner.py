@@ -659,3 +659,16 @@ def test_run_bench_progress_counts_resumed_items(words_only: _WordsOnly, tmp_pat
     )
     assert seen[-1] == ("rixin", 2, 2)  # holds today
     assert seen[0] == ("rixin", 1, 2)
+
+
+def test_a_resumed_run_must_keep_its_engine_options(tmp_path: Path) -> None:
+    from rixin.bench import _check_same_options
+    from rixin.errors import RixinError
+
+    record = tmp_path / "run.json"
+    _check_same_options(record, {"plan_calls": False, "max_repairs": 2}, resume=False)
+    _check_same_options(record, {"plan_calls": False, "max_repairs": 2}, resume=True)  # same: fine
+    with pytest.raises(RixinError, match="--engine-option plan_calls=false"):
+        _check_same_options(record, {"plan_calls": True, "max_repairs": 2}, resume=True)
+    _check_same_options(record, {"plan_calls": True, "max_repairs": 2}, resume=False)  # a fresh run starts over
+    assert json.loads(record.read_text())["engine_options"]["plan_calls"] is True

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.model
     ],
 )
 def test_the_plan_sets_the_call_count(qwen_engine: Engine, request_text: str, expected: list[tuple[str, str]]) -> None:
-    engine = with_options(qwen_engine, plan_calls=True)
+    engine = with_options(qwen_engine, plan_calls=True)  # the default; explicit so the test says what it tests
     result = engine.chat([Message(role="user", content=request_text)], tools=[get_weather, convert_currency])
     assert result.error is None
     calls = result.message.tool_calls or []

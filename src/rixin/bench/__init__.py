@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import time
 from collections.abc import Callable
@@ -75,6 +76,7 @@ def run_bench(
             raise RixinError("--baseline llama-cpp needs an embedded model or a GGUF path, not an endpoint")
         systems.append((LlamaCppBaseline(engine.model), out / f"baseline-{baseline}" / "items.jsonl"))
     out.mkdir(parents=True, exist_ok=True)
+    _check_same_options(out / "run.json", dataclasses.asdict(options), resume)
     wanted = {e.id for e in entries}
     for system, path in systems:
         done = len(finished_ids(path) & wanted) if resume else 0
@@ -107,3 +109,14 @@ def run_bench(
     }
     write_report(out, meta, summaries)
     return {"meta": meta, "systems": summaries}
+
+
+def _check_same_options(path: Path, options: dict[str, Any], resume: bool) -> None:
+    """A resumed run must use the engine options it started with, or its items would mix two configurations."""
+    if resume and path.exists():
+        started = json.loads(path.read_text(encoding="utf-8")).get("engine_options", {})
+        changed = {key: (started.get(key), value) for key, value in options.items() if started.get(key) != value}
+        if changed:
+            flags = " ".join(f"--engine-option {key}={json.dumps(old)}" for key, (old, _) in changed.items())
+            raise RixinError(f"this run was started with other engine options; resume it with: {flags}")
+    path.write_text(json.dumps({"engine_options": options}, indent=2), encoding="utf-8")
