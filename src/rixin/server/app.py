@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +14,7 @@ from fastapi.responses import JSONResponse
 
 from rixin import __version__
 from rixin.models import ChatModel
-from rixin.server import chat, conversations, files, meta, responses
+from rixin.server import approvals, chat, conversations, files, meta, responses
 from rixin.server.errors import APIError, install_error_handlers
 from rixin.server.limits import BodySizeLimit
 from rixin.server.queue import GenerationQueue, QueueFullError
@@ -66,6 +67,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        pending = list(state.background)  # continuations of approved calls, still waiting or running
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=5)
         executor.shutdown(wait=False, cancel_futures=True)
         if own_store:
             store.close()
@@ -85,7 +91,7 @@ def create_app(
             headers={"Retry-After": str(wait)},
         ).response()
 
-    for router in (meta.router, chat.router, files.router, conversations.router, responses.router):
+    for router in (meta.router, chat.router, files.router, conversations.router, responses.router, approvals.router):
         app.include_router(router)
     install_ui(app)
     app.add_middleware(BodySizeLimit, default=settings.max_body_bytes, limits={"/v1/files": settings.max_file_bytes})

@@ -18,6 +18,8 @@ log = logging.getLogger("rixin.server")
 def generation_error(error: BaseException, *, has_format: bool = False) -> APIError:
     from rixin.calling.constrain import GrammarError
 
+    if isinstance(error, APIError):  # a check made in the worker (an approval answered meanwhile)
+        return error
     if isinstance(error, ToolSchemaError):
         return bad_request(f"Invalid tools: {error}", "tools", "invalid_tool_schema")
     if isinstance(error, GrammarError):

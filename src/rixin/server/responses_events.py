@@ -1,8 +1,9 @@
 """A streamed response on the wire, in OpenAI's Responses event shape: `response.created`, `response.in_progress`,
 per output item `response.output_item.added` … `response.output_item.done` (with `response.content_part.*` and
 `response.output_text.delta`/`.done` for messages, `response.code_interpreter_call*` for code runs,
-`response.function_call_arguments.*` for calls the client runs), then `response.completed` (or `.incomplete`,
-`.failed`). Every event has a `sequence_number`; items carry no private `rixin_…` keys."""
+`response.function_call_arguments.*` for calls the client runs, added and done at once for `approval_request`s),
+then `response.completed` (or `.incomplete`, `.failed`). Every event has a `sequence_number`; items carry no
+private `rixin_…` keys."""
 
 from __future__ import annotations
 
@@ -99,7 +100,7 @@ class ResponseEventWriter:
             lines.append(self._event("response.output_item.done", output_index=index, item=item))
             return lines
         index = self._next_index()
-        added = {**item, "status": "in_progress"}
+        added = item if kind == "approval_request" else {**item, "status": "in_progress"}
         if kind == "function_call":
             added["arguments"] = ""
         lines.append(self._event("response.output_item.added", output_index=index, item=added))

@@ -1,22 +1,27 @@
 """One response, generated in a worker thread: ask the model, run its code-interpreter calls here and feed the
 results back, stop at an answer, at calls to the client's function tools (returned as `function_call` items),
-or at a limit. Every output item is recorded as a run event."""
+at code-interpreter calls that need a person's approval (returned as `approval_request` items), or at a limit.
+A response that continues approved calls runs them first. Every output item is recorded as a run event."""
 
 from __future__ import annotations
 
 import json
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from rixin.models import ChatModel
 from rixin.server.code_runs import CodeSession
+from rixin.server.items import order_tool_results
 from rixin.store import Store
 from rixin.tools import Tool
 from rixin.types import GenerationOptions, Message, ToolCall, Usage
 
 DEFAULT_MAX_TOOL_CALLS = 8
+APPROVAL_REQUIRED = "approval_required"
+"""The `incomplete_details.reason` of a response paused for approvals."""
 
 
 @dataclass
@@ -31,6 +36,11 @@ class ResponsePlan:
     response_format: dict[str, Any] | None
     max_tool_calls: int
     code: CodeSession | None = None
+    response_id: str = ""
+    require_approval: bool = False
+    """Code-interpreter calls wait for a person: the response ends with `approval_request` items."""
+    approved: list[dict[str, Any]] = field(default_factory=list)
+    """Approval requests (of the response this one continues) approved: run before the model is asked."""
 
 
 @dataclass
@@ -72,6 +82,31 @@ def function_call_item(call: ToolCall) -> dict[str, Any]:
     }
 
 
+def approval_id(response_id: str, index: int) -> str:
+    """`apr_<the response's id>_<n>`: the id says which stored response holds the request."""
+    return f"apr_{response_id.removeprefix('resp_')}_{index}"
+
+
+def approval_item(response_id: str, index: int, call: ToolCall) -> dict[str, Any]:
+    approval = approval_id(response_id, index)
+    return {
+        "id": approval,
+        "type": "approval_request",
+        "name": call.name,
+        "arguments": call.function.arguments,
+        "rixin_approval_id": approval,  # kept when a conversation gives the item an id of its own
+        "rixin_call_id": call.id,
+        "rixin_created_at": int(time.time()),
+    }
+
+
+def _code_of(arguments: str | None) -> str:
+    try:
+        return str(json.loads(arguments or "{}").get("code", ""))
+    except (ValueError, AttributeError):
+        return ""
+
+
 def run_response(
     model: ChatModel,
     plan: ResponsePlan,
@@ -90,6 +125,26 @@ def run_response(
         outcome.output.append(item)
         store.add_event(run_id, "response.output_item.done", {"item": item})
         tell("item.done", item)
+
+    def run_code(code: str, call_id: str | None = None) -> str:
+        assert plan.code is not None
+        item_id = new_id("ci")
+        started = {"id": item_id, "type": "code_interpreter_call", "status": "in_progress", "code": code}
+        tell("item.added", {**started, "container_id": plan.code.container_id, "outputs": None})
+        item, text = plan.code.run(code, item_id)
+        if call_id is not None:
+            item["rixin_call_id"] = call_id  # the approved call whose result this is
+        emit(item)
+        return text
+
+    if plan.approved:
+        if plan.code is None:
+            raise ValueError("approved code_interpreter calls need the code interpreter")
+        for request in plan.approved:
+            call_id = str(request.get("rixin_call_id") or request["id"])
+            text = run_code(_code_of(request.get("arguments")), call_id)
+            messages.append(Message(role="tool", tool_call_id=call_id, name=code_name, content=text))
+        messages = order_tool_results(messages)
 
     for turn in range(plan.max_tool_calls + 1):
         # A forced choice applies to the first turn; later turns may answer with the results.
@@ -124,18 +179,21 @@ def run_response(
                 outcome.status, outcome.incomplete_reason = "incomplete", "max_output_tokens"
             return outcome
         messages.append(result.message)
+        if plan.require_approval and any(call.name == code_name for call in calls):
+            # Paused: every code call waits for a person, each with its own id; the client's calls go out too.
+            asked = 0
+            for call in calls:
+                if call.name == code_name:
+                    asked += 1
+                    emit(approval_item(plan.response_id, asked, call))
+                else:
+                    emit(function_call_item(call))
+            outcome.status, outcome.incomplete_reason = "incomplete", APPROVAL_REQUIRED
+            return outcome
         client_calls = False
         for call in calls:
             if call.name == code_name and plan.code is not None:
-                try:
-                    code = str(json.loads(call.function.arguments or "{}").get("code", ""))
-                except (ValueError, AttributeError):
-                    code = ""
-                item_id = new_id("ci")
-                started = {"id": item_id, "type": "code_interpreter_call", "status": "in_progress", "code": code}
-                tell("item.added", {**started, "container_id": plan.code.container_id, "outputs": None})
-                item, text = plan.code.run(code, item_id)
-                emit(item)
+                text = run_code(_code_of(call.function.arguments))
                 messages.append(Message(role="tool", tool_call_id=call.id, name=call.name, content=text))
             else:
                 emit(function_call_item(call))

@@ -1,6 +1,6 @@
 """The request body of `POST /v1/responses` (OpenAI's Responses API): input items, instructions, function
-tools run by the client and the built-in `code_interpreter` run here, `previous_response_id` or a
-`conversation` for context."""
+tools run by the client and the built-in `code_interpreter` run here (optionally only once a person approves
+each call: `require_approval`), `previous_response_id` or a `conversation` for context."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from rixin.server.chat_schema import NAME
-from rixin.server.items import ItemList
+from rixin.server.items import ResponseItemList
 
 
 class Strict(BaseModel):
@@ -33,6 +33,8 @@ class AutoContainer(Strict):
 class CodeInterpreterTool(Strict):
     type: Literal["code_interpreter"]
     container: str | AutoContainer | None = None
+    require_approval: Literal["always", "never"] | None = None
+    """"always": every call waits for a person (the field OpenAI's MCP tools have); default "never"."""
 
 
 ResponseTool = Annotated[FunctionTool | CodeInterpreterTool, Field(discriminator="type")]
@@ -76,7 +78,7 @@ class ConversationRef(Strict):
 
 class ResponseRequest(Strict):
     model: str
-    input: str | ItemList
+    input: str | ResponseItemList
     instructions: str | None = None
     tools: list[ResponseTool] | None = Field(default=None, max_length=128)
     tool_choice: Literal["auto", "required", "none"] | NamedFunction | BuiltinChoice | None = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,6 +28,10 @@ class ServerState:
     remote: bool
     """True when the model is an OpenAI-compatible endpoint (several generations at once)."""
     started_at: float = field(default_factory=time.time)
+    approvals_lock: threading.Lock = field(default_factory=threading.Lock)
+    """Serializes decisions on approvals (read, check, write of the stored response that holds them)."""
+    background: set[asyncio.Task[None]] = field(default_factory=set)
+    """Responses that continue approved calls, running without a client waiting (kept until they end)."""
 
     @property
     def model_id(self) -> str:
