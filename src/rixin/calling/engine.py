@@ -391,8 +391,10 @@ class _Run:
     def plan_count(self, model: LlamaModel, conversation: list[Message]) -> int | None:
         """How many calls the model's own plan grounds in the request (None: let the model decide)."""
         limit = self.options.max_parallel_calls
+        if self.generation.max_tokens < 16:  # no room for a plan worth having within the caller's budget
+            return None
         prompt = self.prompt(model, conversation) + self.family.plan_prefix
-        options = self.generation.model_copy(update={"max_tokens": 48 * limit})
+        options = self.generation.model_copy(update={"max_tokens": min(48 * limit, self.generation.max_tokens)})
         try:
             constraint = self.constraint(model, plan_grammar(limit))
         except GrammarError:
