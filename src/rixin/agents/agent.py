@@ -35,6 +35,8 @@ class Agent:
     """Failed calls come back with a hint to fix them, the next turn samples a little (`retry_temperature`)
     instead of decoding greedily, and an exact repeat of a failed call is refused rather than run again."""
     retry_temperature: float = 0.7
+    temperature: float = 0.0
+    """Sampling temperature of ordinary turns (greedy by default)."""
     seed: int | None = None
     """Seed of the sampling after a failure (None: a fresh one each time); greedy turns do not use it."""
     max_repeated_failures: int = 2

@@ -90,7 +90,7 @@ def _turns(
             return
         turn_started = time.perf_counter()
         # Greedy decoding after a failure tends to write the same thing again; a little sampling breaks the loop.
-        temperature = agent.retry_temperature if last_turn_failed and agent.self_correct else 0.0
+        temperature = agent.retry_temperature if last_turn_failed and agent.self_correct else agent.temperature
         options = GenerationOptions(max_tokens=agent.max_tokens, temperature=temperature, seed=agent.seed)
         result = model.chat(
             messages, tools=tools or None, parallel_tool_calls=agent.parallel_tool_calls, options=options

@@ -8,6 +8,7 @@ PNG must exist in the session's work folder, be a real image, and have been writ
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -109,6 +110,8 @@ def run_flagship(
             request = review(interpreter)
             if not request:
                 break
+            # Greedy decoding answers a review by repeating its last code; sample so that it can change it.
+            agent = dataclasses.replace(agent, temperature=agent.retry_temperature)
             outcome.reviews += 1
             if on_step is not None:
                 on_step(Step("review", outcome.steps[-1].turn, request))
