@@ -33,6 +33,8 @@ Files in /mnt/data:
 province (full Chinese name, e.g. 北京市, 广东省), name_en, adcode (integer), population (integer, persons).
 - china_provinces.geojson: a map of China's provincial-level divisions. Each feature has the properties \
 name (the same full Chinese name as the csv's province column), name_en and adcode.
+- Join key: the map's name column equals the csv's province column, so join them with \
+map.merge(table, left_on='name', right_on='province').
 
 Installed: pandas, geopandas, matplotlib (a Chinese font is already configured). There is no network.
 
