@@ -199,3 +199,11 @@ def test_history_is_extended_in_place_for_a_follow_up() -> None:
     assert list(run_agent(agent, model, "one", history=history))[-1].text == "first"
     assert list(run_agent(agent, model, "two", history=history))[-1].text == "second"
     assert [m.role for m in history] == ["system", "user", "assistant", "user", "assistant"]
+
+
+def test_a_model_that_raises_ends_the_run_with_an_error_step_not_a_crash() -> None:
+    def overflow(conversation: list[Message]) -> ChatResult:
+        raise ValueError("prompt of 9000 tokens does not fit the context (8192)")
+
+    run = run_agent_to_end(Agent(tools=[add]), ScriptedModel([overflow]), "go")
+    assert run.answer is None and run.steps[-1].kind == "error" and "does not fit the context" in run.steps[-1].text

@@ -86,6 +86,6 @@ def test_an_error_is_fed_back_and_an_unlabelled_chart_is_sent_back_for_names(tmp
 
 def test_no_chart_means_failure_even_when_the_model_claims_success(tmp_path: Path) -> None:
     model = Scripted([answer("Done, the map is saved."), answer("Really done."), answer("Done!")])
-    outcome = run_flagship(model, open_session, tmp_path)
+    outcome = run_flagship(model, open_session, tmp_path, max_reviews=2)
     assert not outcome.ok and outcome.image is None and outcome.reviews == 2
     assert not (tmp_path / OUTPUT_NAME).exists()

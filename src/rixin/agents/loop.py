@@ -15,6 +15,7 @@ from rixin.agents.agent import Agent
 from rixin.agents.approvals import DENIED, ApprovalQueue, Approver, PendingApproval, requires_approval
 from rixin.agents.calls import run_call
 from rixin.agents.steps import AgentRun, Step, StepKind, format_arguments
+from rixin.errors import RixinError
 from rixin.models import ChatModel
 from rixin.tools import Tool
 from rixin.types import GenerationOptions, Message, ToolCall, Usage
@@ -92,9 +93,13 @@ def _turns(
         # Greedy decoding after a failure tends to write the same thing again; a little sampling breaks the loop.
         temperature = agent.retry_temperature if last_turn_failed and agent.self_correct else agent.temperature
         options = GenerationOptions(max_tokens=agent.max_tokens, temperature=temperature, seed=agent.seed)
-        result = model.chat(
-            messages, tools=tools or None, parallel_tool_calls=agent.parallel_tool_calls, options=options
-        )
+        try:
+            result = model.chat(
+                messages, tools=tools or None, parallel_tool_calls=agent.parallel_tool_calls, options=options
+            )
+        except (RixinError, ValueError) as error:  # e.g. the conversation outgrew the model's context
+            yield Step("error", turn, f"the model could not continue: {error}")
+            return
         if usage is not None:
             usage.prompt_tokens += result.usage.prompt_tokens
             usage.completion_tokens += result.usage.completion_tokens

@@ -13,7 +13,7 @@ def add_demo_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
     demo.add_argument("--model", default=None, help=f"{model_help} (default for the map: {FLAGSHIP_MODEL})")
     demo.add_argument("--out", default="rixin-demo", help="folder for the chart (default: ./rixin-demo)")
     demo.add_argument("--runs", type=int, default=1, help="repeat in fresh sessions; report success and times")
-    demo.add_argument("--max-turns", type=int, default=8)
+    demo.add_argument("--max-turns", type=int, default=6)
     demo.add_argument(
         "--unsafe-no-sandbox",
         action="store_true",

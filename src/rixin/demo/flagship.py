@@ -68,7 +68,7 @@ def data_path(name: str) -> Path:
     return Path(str(resources.files("rixin.demo").joinpath("data", name)))
 
 
-def flagship_agent(interpreter: CodeInterpreter, max_turns: int = 8) -> Agent:
+def flagship_agent(interpreter: CodeInterpreter, max_turns: int = 6) -> Agent:
     return Agent(
         name="population-map",
         instructions=INSTRUCTIONS,
@@ -84,8 +84,8 @@ def run_flagship(
     open_session: Callable[[], Sandbox],
     out_dir: Path,
     *,
-    max_turns: int = 8,
-    max_reviews: int = 2,
+    max_turns: int = 6,
+    max_reviews: int = 1,
     on_step: Callable[[Step], None] | None = None,
 ) -> FlagshipOutcome:
     """Run the task once in a fresh sandbox session; copy the chart to `out_dir` when it was made.
