@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rixin.demo.flagship import DATA_FILES, OUTPUT_NAME, data_path, run_flagship
+from rixin.demo.flagship import DATA_FILES, MIN_COLOURED_SHARE, OUTPUT_NAME, coloured_share, data_path, run_flagship
 from rixin.sandbox import Limits, Sandbox, open_sandbox
 from rixin.types import ChatResult, Message, ToolCall
 
@@ -62,6 +62,7 @@ def test_the_shipped_data_and_the_sandbox_can_draw_the_labelled_map(tmp_path: Pa
         assert result.stdout.strip() == "34"  # every province joined to its shape
         png = session.download(OUTPUT_NAME)
     assert png.startswith(b"\x89PNG") and len(png) > 20_000
+    assert coloured_share(png) > MIN_COLOURED_SHARE
 
 
 def test_an_error_is_fed_back_and_an_unlabelled_chart_is_sent_back_for_names(tmp_path: Path) -> None:
@@ -89,3 +90,12 @@ def test_no_chart_means_failure_even_when_the_model_claims_success(tmp_path: Pat
     outcome = run_flagship(model, open_session, tmp_path, max_reviews=2)
     assert not outcome.ok and outcome.image is None and outcome.reviews == 2
     assert not (tmp_path / OUTPUT_NAME).exists()
+
+
+def test_an_empty_figure_is_not_a_map(tmp_path: Path) -> None:
+    empty = "import matplotlib.pyplot as plt\nplt.title('人口')\nplt.savefig('/mnt/data/population_map.png')"
+    model = Scripted([code_turn(empty), answer("Saved."), code_turn(SOLUTION), answer("Now with a map.")])
+    outcome = run_flagship(model, open_session, tmp_path)
+    assert "empty" in model.requests[-1] and outcome.reviews == 1
+    assert outcome.ok and outcome.labelled
+    assert coloured_share(b"not a png") == 0.0

@@ -9,11 +9,14 @@ PNG must exist in the session's work folder, be a real image, and have been writ
 from __future__ import annotations
 
 import dataclasses
+import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+
+import numpy as np
 
 from rixin.agents import Agent, Step, run_agent
 from rixin.models import ChatModel
@@ -23,6 +26,9 @@ from rixin.types import Message
 
 TASK = "通过全国人口数据表格和中国地图，画出全国各省市的人口分布图。"
 OUTPUT_NAME = "population_map.png"
+MIN_COLOURED_SHARE = 0.05
+"""Measured: the model's choropleths (viridis, default figure) colour 11.7% of their pixels; an empty figure
+with only a title and axes, which the 1.5B also saved, colours none."""
 DATA_FILES = ("population_2020.csv", "china_provinces.geojson")
 
 INSTRUCTIONS = f"""You are a data analyst. You run Python with the code_interpreter tool; the working folder is \
@@ -124,7 +130,7 @@ def run_flagship(
         ]
         if makers and OUTPUT_NAME in interpreter.session.list_files():
             png = interpreter.session.download(OUTPUT_NAME)
-            if png.startswith(b"\x89PNG\r\n\x1a\n"):
+            if png.startswith(b"\x89PNG\r\n\x1a\n") and coloured_share(png) >= MIN_COLOURED_SHARE:
                 out_dir.mkdir(parents=True, exist_ok=True)
                 target = out_dir / OUTPUT_NAME
                 target.write_bytes(png)
@@ -150,9 +156,30 @@ def review(interpreter: CodeInterpreter) -> str:
             f"The chart was not saved: /mnt/data/{OUTPUT_NAME} does not exist. Run the code that draws the map "
             f"and saves it with plt.savefig('/mnt/data/{OUTPUT_NAME}', dpi=150)."
         )
+    png = interpreter.session.download(OUTPUT_NAME)
+    if coloured_share(png) < MIN_COLOURED_SHARE:
+        return (
+            "The saved chart is empty: no coloured map is drawn on it. Plot the merged GeoDataFrame with its plot "
+            "method, coloured by the population column, on the axes you save, then save it again."
+        )
     if not any(".annotate(" in code or ".text(" in code for code in makers):
         return (
             "The map has no province names on it. Draw it again, write each province's Chinese name at "
             "a representative point of its shape with ax.annotate, and save it to the same file."
         )
     return ""
+
+
+def coloured_share(png: bytes) -> float:
+    """The share of pixels with a clearly coloured (not white, grey or black) value: whether a map was drawn."""
+    import matplotlib.image
+
+    try:
+        pixels = matplotlib.image.imread(io.BytesIO(png), format="png")
+    except (ValueError, OSError, SyntaxError):
+        return 0.0
+    rgb = np.asarray(pixels, dtype=float)[..., :3]
+    if rgb.ndim != 3 or rgb.size == 0:
+        return 0.0
+    saturation = rgb.max(axis=2) - rgb.min(axis=2)
+    return float((saturation > 0.15).mean())
