@@ -623,7 +623,7 @@ def test_run_bench_writes_everything(words_only: _WordsOnly, tmp_path: Path) -> 
     assert words_only.requests == 4
     assert summary["systems"]["rixin"]["overall"]["accuracy"] == 1.0
     assert summary["meta"]["model"] == "words-only" and summary["meta"]["engine_options"]["constrained"] is True
-    assert {p.name for p in out.iterdir()} == {"items.jsonl", "summary.json", "report.md", "kinds.png"}
+    assert {p.name for p in out.iterdir()} == {"items.jsonl", "run.json", "summary.json", "report.md", "kinds.png"}
     assert len(_lines(out / "items.jsonl")) == 4
     run_bench(suite="bfcl:irrelevance,exec:irrelevance", model=None, out=out, limit=2, seed=5, resume=True)
     assert words_only.requests == 4 and len(_lines(out / "items.jsonl")) == 4

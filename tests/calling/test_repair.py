@@ -127,6 +127,10 @@ class ScriptedModel(LlamaModel):
         )
 
 
+# These scripts have no turn for the plan of the number of calls (plan_calls), so it is off here.
+NO_PLAN = CallingOptions(plan_calls=False)
+
+
 def call_text(*calls: tuple[str, dict[str, Any]]) -> str:
     return "\n".join(
         f"<tool_call>\n{json.dumps({'name': name, 'arguments': arguments})}\n</tool_call>" for name, arguments in calls
@@ -422,7 +426,7 @@ def test_repeated_call_is_turned_into_an_answer() -> None:
     ]
     repeat = listed(("get_weather", {"city": "Paris", "unit": "celsius"}))
     model = ScriptedModel(["<tool_call>", repeat, "It is 8 degrees in Paris."])
-    result = Engine(model).chat(conversation, tools=TOOLS)
+    result = Engine(model, NO_PLAN).chat(conversation, tools=TOOLS)
 
     assert result.message.content == "It is 8 degrees in Paris."
     assert result.message.tool_calls is None
@@ -438,14 +442,14 @@ def test_repeated_call_with_stop_repeats_off_is_returned() -> None:
     conversation = answered_conversation()
     repeat = listed(("get_weather", {"city": "Paris", "unit": "celsius"}))
     model = ScriptedModel(["<tool_call>", repeat])
-    result = Engine(model, CallingOptions(stop_repeats=False)).chat(conversation, tools=TOOLS)
+    result = Engine(model, CallingOptions(stop_repeats=False, plan_calls=False)).chat(conversation, tools=TOOLS)
     assert summary(result) == [("get_weather", {"city": "Paris", "unit": "celsius"})]
 
 
 def test_a_new_call_after_results_is_kept() -> None:
     conversation = answered_conversation()
     model = ScriptedModel(["<tool_call>", listed(("get_weather", {"city": "Tokyo"}))])
-    result = Engine(model).chat(conversation, tools=TOOLS)
+    result = Engine(model, NO_PLAN).chat(conversation, tools=TOOLS)
     assert summary(result) == [("get_weather", {"city": "Tokyo"})]
     assert result.finish_reason == "tool_calls"
 
