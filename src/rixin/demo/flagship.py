@@ -125,17 +125,14 @@ def run_flagship(
                 on_step(Step("review", outcome.steps[-1].turn, request))
         outcome.code_runs = len(interpreter.runs)
         outcome.code_errors = sum(1 for run in interpreter.runs if not run.ok)
-        makers = [
-            code for code, run in zip(interpreter.codes, interpreter.runs, strict=True) if OUTPUT_NAME in run.files
-        ]
-        if makers and OUTPUT_NAME in interpreter.session.list_files():
-            png = interpreter.session.download(OUTPUT_NAME)
-            if png.startswith(b"\x89PNG\r\n\x1a\n") and coloured_share(png) >= MIN_COLOURED_SHARE:
-                out_dir.mkdir(parents=True, exist_ok=True)
-                target = out_dir / OUTPUT_NAME
-                target.write_bytes(png)
-                outcome.image = target
-                outcome.labelled = any(".annotate(" in code or ".text(" in code for code in makers)
+        makers = _chart_code(interpreter)
+        png = _saved_chart(interpreter, makers)
+        if png is not None and png.startswith(b"\x89PNG\r\n\x1a\n") and coloured_share(png) >= MIN_COLOURED_SHARE:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            target = out_dir / OUTPUT_NAME
+            target.write_bytes(png)
+            outcome.image = target
+            outcome.labelled = _writes_labels(makers)
     finally:
         interpreter.close()
         outcome.seconds = time.perf_counter() - started
@@ -148,21 +145,32 @@ def _chart_code(interpreter: CodeInterpreter) -> list[str]:
     return [code for code, run in runs if OUTPUT_NAME in run.files]
 
 
+def _saved_chart(interpreter: CodeInterpreter, makers: list[str]) -> bytes | None:
+    """The bytes of the chart file the model's code saved, if it is still there."""
+    if not makers or OUTPUT_NAME not in interpreter.session.list_files():
+        return None
+    return interpreter.session.download(OUTPUT_NAME)
+
+
+def _writes_labels(makers: list[str]) -> bool:
+    return any(".annotate(" in code or ".text(" in code for code in makers)
+
+
 def review(interpreter: CodeInterpreter) -> str:
     """What is still missing from the model's work, as a request to it ('' when nothing is)."""
     makers = _chart_code(interpreter)
-    if not makers or OUTPUT_NAME not in interpreter.session.list_files():
+    png = _saved_chart(interpreter, makers)
+    if png is None:
         return (
             f"The chart was not saved: /mnt/data/{OUTPUT_NAME} does not exist. Run the code that draws the map "
             f"and saves it with plt.savefig('/mnt/data/{OUTPUT_NAME}', dpi=150)."
         )
-    png = interpreter.session.download(OUTPUT_NAME)
     if coloured_share(png) < MIN_COLOURED_SHARE:
         return (
             "The saved chart is empty: no coloured map is drawn on it. Plot the merged GeoDataFrame with its plot "
             "method, coloured by the population column, on the axes you save, then save it again."
         )
-    if not any(".annotate(" in code or ".text(" in code for code in makers):
+    if not _writes_labels(makers):
         return (
             "The map has no province names on it. Draw it again, write each province's Chinese name at "
             "a representative point of its shape with ax.annotate, and save it to the same file."

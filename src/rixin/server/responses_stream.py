@@ -3,29 +3,15 @@ streams, the status line waits for the generation's first event, so a request th
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from starlette.types import Send
 
-from rixin.server.errors import APIError
-from rixin.server.queue import ClientGoneError, Ticket
+from rixin.server.queue import ClientGoneError
 from rixin.server.responses_events import ResponseEventWriter
 from rixin.server.streaming import JobStream
-from rixin.server.worker import Finished, Progress, TextPiece, WorkerJob
+from rixin.server.worker import Finished, Progress, TextPiece
 
 
-class ResponseStream(JobStream):
-    def __init__(
-        self,
-        job: WorkerJob[dict[str, Any]],
-        ticket: Ticket,
-        writer: ResponseEventWriter,
-        to_api_error: Callable[[BaseException], APIError],
-    ) -> None:
-        super().__init__(job, ticket, to_api_error)
-        self.writer = writer
-
+class ResponseStream(JobStream[ResponseEventWriter]):
     async def _stream(self, send: Send) -> None:
         event = await self._first_event(send)
         if event is None:

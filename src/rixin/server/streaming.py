@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -33,13 +33,22 @@ async def wait_for_disconnect(receive: Receive) -> None:
             return
 
 
-class JobStream(Response):
-    """A streamed answer from a worker job: waits for its turn, starts the job, and `_stream`s its events; a
-    client that disconnects leaves the line or cancels the generation."""
+WriterT = TypeVar("WriterT")
 
-    def __init__(self, job: WorkerJob[Any], ticket: Ticket, to_api_error: Callable[[BaseException], APIError]) -> None:
+
+class JobStream(Response, Generic[WriterT]):
+    """A streamed answer from a worker job: waits for its turn, starts the job, and `_stream`s its events through
+    `writer` (the wire format); a client that disconnects leaves the line or cancels the generation."""
+
+    def __init__(
+        self,
+        job: WorkerJob[Any],
+        ticket: Ticket,
+        writer: WriterT,
+        to_api_error: Callable[[BaseException], APIError],
+    ) -> None:
         super().__init__(status_code=200)
-        self.job, self.ticket, self.to_api_error = job, ticket, to_api_error
+        self.job, self.ticket, self.writer, self.to_api_error = job, ticket, writer, to_api_error
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def listen() -> None:
@@ -89,17 +98,7 @@ class JobStream(Response):
         await send({"type": "http.response.body", "body": last.encode("utf-8"), "more_body": False})
 
 
-class ChatStream(JobStream):
-    def __init__(
-        self,
-        job: WorkerJob[ChatResult],
-        ticket: Ticket,
-        writer: ChunkWriter,
-        to_api_error: Callable[[BaseException], APIError],
-    ) -> None:
-        super().__init__(job, ticket, to_api_error)
-        self.writer = writer
-
+class ChatStream(JobStream[ChunkWriter]):
     async def _stream(self, send: Send) -> None:
         event = await self._first_event(send)
         if event is None:
