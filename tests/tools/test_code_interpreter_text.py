@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from rixin.sandbox.base import RunError, RunResult
 from rixin.tools.code_interpreter import TRACEBACK_LINES, describe_run
 
@@ -31,3 +33,24 @@ def test_timeouts_empty_runs_and_long_output() -> None:
     # stderr is noise next to a traceback (warnings), but shown when the code succeeded
     assert "stderr:\nwarn" in describe_run(RunResult(stderr="warn"))
     assert "stderr" not in describe_run(RunResult(stderr="warn", error=RunError("E", "v", "E: v")))
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "hint"),
+    [
+        ("AttributeError", "'MultiPolygon' object has no attribute 'x'", "representative_point()"),
+        ("AttributeError", "'Polygon' object has no attribute 'properties'", "gdf.iterrows()"),
+        ("TypeError", "'MultiPolygon' object is not subscriptable", "gdf.iterrows()"),
+        ("TypeError", "'MultiPolygon' object is not iterable", "geom.geoms"),
+        ("NameError", "name 'ax' is not defined", "fig, ax = plt.subplots"),
+    ],
+)
+def test_known_mistakes_get_one_plain_hint_after_the_error(name: str, value: str, hint: str) -> None:
+    text = describe_run(RunResult(error=RunError(name, value, f"Traceback …\n{name}: {value}")))
+    assert text.count("hint: ") == 1
+    assert text.splitlines()[-1].startswith("hint: ") and hint in text.splitlines()[-1]
+
+
+def test_other_errors_get_no_hint() -> None:
+    for name, value in [("KeyError", "'name'"), ("NameError", "name 'df' is not defined"), ("ValueError", "x")]:
+        assert "hint:" not in describe_run(RunResult(error=RunError(name, value, f"{name}: {value}")))

@@ -26,6 +26,7 @@ from rixin.calling.constrain import (
     tool_call_grammar,
 )
 from rixin.calling.families import Family, family_for_template
+from rixin.calling.grounding import Context, check_grounding
 from rixin.calling.parse import ParsedCall, ParseResult, parse_tool_calls
 from rixin.calling.plan import count_planned_calls, plan_stalled
 from rixin.calling.prompt import render_prompt
@@ -73,6 +74,10 @@ class CallingOptions:
     (docs/results.md). When no planned line is grounded, the count is left to the model (`parallel_bias`)."""
     stop_repeats: bool = True
     """For `auto`: when the model only repeats calls whose results it already has, make it answer instead."""
+    ground_calls: bool = True
+    """For `auto`: drop calls whose required values (numbers, short names) the conversation never gave, and
+    answer in words when none is left (rixin.calling.grounding): small models call a tool for nearly every
+    request, filling in invented values when no tool fits."""
 
 
 Decision = Literal["call", "text"]
@@ -180,6 +185,7 @@ class _Run:
         self.attempts: list[Attempt] = []
         self.usage = Usage()
         self.timings: dict[str, float] = {"prompt_s": 0.0, "generation_s": 0.0}
+        self.on_text: Callable[[str], None] | None = None
 
     # -- validation, shared by both paths ----------------------------------------------------------------
     def check(self, parsed: ParseResult) -> _Checked:
@@ -253,6 +259,7 @@ class _Run:
     ) -> ChatResult:
         if not self.tools or self.choice == "none":
             return self.answer(model, response_format, on_text)
+        self.on_text = on_text
         prompt = self.prompt(model, self.conversation)
         if self.choice == "auto" and (self.options.decide_first or not self.options.constrained):
             decided = self.auto(model, prompt, on_text)
@@ -340,7 +347,7 @@ class _Run:
             )
         checked = self.check(parsed)
         if not checked.problems and checked.calls:
-            return self.calls_result(checked, text)
+            return self.grounded_result(model, checked, text)
         # The model tried to call but got it wrong: record why, and repair from its attempt.
         problems = checked.problems or ["no function call found in the output"]
         self.attempts[-1].error = "; ".join(problems)
@@ -364,10 +371,41 @@ class _Run:
             if not problems:
                 if self.choice == "auto" and self.options.stop_repeats and _all_answered(checked.calls, conversation):
                     return self.final_answer(model)
-                return self.calls_result(checked, completion.text)
+                return self.grounded_result(model, checked, completion.text)
             conversation = conversation + self.repair_messages(completion.text, problems)
         error = f"no valid function call after {self.options.max_repairs + 1} attempts: {'; '.join(problems)}"
         return self.result(Message(role="assistant", content=None), last_raw, "error", error=error)
+
+    def grounded_result(self, model: LlamaModel, checked: _Checked, raw: str) -> ChatResult:
+        """The calls, less those resting on values nobody gave; words instead when none is left."""
+        if self.choice != "auto" or not self.options.ground_calls:
+            return self.calls_result(checked, raw)
+        kept, missing = self.split_grounded(checked.calls)
+        if kept:
+            return self.calls_result(replace(checked, calls=kept), raw)
+        self.attempts[-1].error = "values not found in the conversation: " + "; ".join(missing)
+        conversation = self.family.ask_without_call(self.conversation, missing)
+        completion = self.generate(
+            model, self.prompt(model, conversation), "answer", constraint=self.constraint(model, text_grammar())
+        )
+        if self.on_text and completion.text:
+            self.on_text(completion.text)
+        finish = "length" if completion.finish_reason == "length" else "stop"
+        return self.result(Message(role="assistant", content=completion.text), completion.text, finish)
+
+    def split_grounded(self, calls: list[ToolCall]) -> tuple[list[ToolCall], list[str]]:
+        """The calls whose checked values all occur in the conversation, and what the others lacked."""
+        context = Context("\n".join(m.content or "" for m in self.conversation))
+        schemas = {t.name: t.parameters for t in self.allowed}
+        kept: list[ToolCall] = []
+        missing: list[str] = []
+        for call in calls:
+            verdict = check_grounding(call.parsed_arguments(), schemas.get(call.function.name, {}), context)
+            if verdict.missing:
+                missing.append(f"{call.function.name} ({', '.join(verdict.missing)})")
+            else:
+                kept.append(call)
+        return kept, missing
 
     def final_answer(self, model: LlamaModel) -> ChatResult:
         """The model asked again for results it already has: make it answer from them, in words."""
@@ -485,6 +523,8 @@ class _Run:
             problems = checked.problems or ([] if checked.calls else ["no function call found in the output"])
             self.attempts[-1].error = "; ".join(problems) or None
             if not problems:
+                if self.choice == "auto" and self.options.ground_calls:
+                    return self.endpoint_grounded(model, checked, result.raw_output)
                 return self.calls_result(checked, result.raw_output)
             conversation = conversation + self.repair_messages(result.raw_output, problems)
             if choice == "auto" and not choice_refused:
@@ -492,6 +532,21 @@ class _Run:
         error = f"no valid function call after {self.options.max_repairs + 1} attempts"
         raw = last.raw_output if last else ""
         return self.result(Message(role="assistant", content=None), raw, "error", error=error)
+
+    def endpoint_grounded(self, model: EndpointModel, checked: _Checked, raw: str) -> ChatResult:
+        kept, missing = self.split_grounded(checked.calls)
+        if kept:
+            return self.calls_result(replace(checked, calls=kept), raw)
+        self.attempts[-1].error = "values not found in the conversation: " + "; ".join(missing)
+        conversation = self.family.ask_without_call(self.conversation, missing)
+        try:
+            result = model.chat(conversation, options=self.generation)
+        except EndpointError as refused:
+            return self.result(Message(role="assistant"), "", "error", error=str(refused))
+        self.usage = self.usage + result.usage
+        self.attempts.append(Attempt(stage="answer", raw_output=result.raw_output))
+        message = Message(role="assistant", content=result.message.content or "")
+        return self.result(message, result.raw_output, "length" if result.finish_reason == "length" else "stop")
 
 
 def _call_key(name: str, arguments: str) -> tuple[str, str]:

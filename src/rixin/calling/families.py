@@ -69,6 +69,17 @@ class Family:
             out[-1] = final.model_copy(update={"content": (final.content or "") + self.answer_request})
         return out
 
+    def ask_without_call(self, conversation: list[Message], missing: list[str]) -> list[Message]:
+        """The conversation with a note that the call the model had in mind rests on values nobody gave."""
+        note = (
+            f"\n\n(Do not call a function now: {'; '.join(missing)} would use values that this conversation "
+            "does not give. Answer in plain words: answer from what you know, or ask for what is missing.)"
+        )
+        out = list(conversation)
+        last = out[-1]
+        out[-1] = last.model_copy(update={"content": (last.content or "") + note})
+        return out
+
     result_open: str = "<tool_response>"
 
     def render_tool_result(self, content: str) -> str:

@@ -47,9 +47,10 @@ Installed: pandas, geopandas, matplotlib (a Chinese font is already configured).
 To draw a population map: read the csv with pandas and the map with geopandas.read_file; join the table to \
 the map by name with the GeoDataFrame's merge method (the map's name column matches the csv's province column; \
 this is an attribute join, not a spatial join); plot the merged GeoDataFrame coloured by population with a \
-legend; write each province's Chinese name at a representative point of its shape with ax.annotate; add a \
-title; save the figure with plt.savefig('/mnt/data/{OUTPUT_NAME}', dpi=150). When the file is saved, \
-answer in one short sentence."""
+legend; write each province's Chinese name at a representative point of its shape with ax.annotate (a \
+shape has no columns: loop over rows, `for _, row in merged.iterrows(): p = row.geometry.representative_point(); \
+ax.annotate(row['name'], (p.x, p.y), ha='center', fontsize=6)`); add a title; save the figure with \
+plt.savefig('/mnt/data/{OUTPUT_NAME}', dpi=150). When the file is saved, answer in one short sentence."""
 
 
 @dataclass

@@ -8,6 +8,7 @@ traceback than from a page of it.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -33,6 +34,28 @@ _rixin_tables()
 del _rixin_tables
 """
 TRACEBACK_LINES = 12
+_GEOMETRY = r"'(?:Multi)?(?:Polygon|Point|LineString)'"
+ERROR_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(rf"{_GEOMETRY} object has no attribute '(?:x|y)'"),
+        "a polygon has no x or y: take a point inside it with geom.representative_point() (then .x and .y)",
+    ),
+    (
+        re.compile(rf"{_GEOMETRY} object (?:has no attribute '(?![xy]')|is not subscriptable)"),
+        "a shapely geometry has no columns or properties: loop over the GeoDataFrame's rows instead, "
+        "`for _, row in gdf.iterrows():` then row['column'] and row.geometry",
+    ),
+    (
+        re.compile(rf"{_GEOMETRY} object is not (?:iterable|callable)"),
+        "a MultiPolygon is not a list: its parts are in geom.geoms; a point inside it is geom.representative_point()",
+    ),
+    (
+        re.compile(r"NameError: name '(?:ax|fig)' is not defined"),
+        "create the figure first, `fig, ax = plt.subplots(figsize=(10, 8))`, and draw on it with `gdf.plot(ax=ax)`",
+    ),
+)
+"""Errors that small models repeat in data-analysis code, with the fix stated plainly. Keyed on the error
+text, never on the task: each was seen repeated run after run in the flagship's traces (runs/flagship-*)."""
 
 
 def describe_run(result: RunResult, max_chars: int = MAX_TEXT_CHARS) -> str:
@@ -53,6 +76,8 @@ def describe_run(result: RunResult, max_chars: int = MAX_TEXT_CHARS) -> str:
     if result.error is not None:
         lines = result.error.traceback.strip().splitlines()[-TRACEBACK_LINES:]
         parts.append("error:\n" + "\n".join(lines) if lines else f"error: {result.error.name}: {result.error.value}")
+        error_text = f"{result.error.name}: {result.error.value}\n{result.error.traceback}"
+        parts.extend(f"hint: {hint}" for pattern, hint in ERROR_HINTS if pattern.search(error_text))
     return "\n".join(parts) if parts else "(the code ran without output)"
 
 

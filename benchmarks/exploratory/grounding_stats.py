@@ -1,0 +1,57 @@
+"""What would `ground_calls` change in a finished run? (development analysis; exact for BFCL items)
+
+    python benchmarks/exploratory/grounding_stats.py runs/DIR [runs/DIR2 ...]
+
+Replays the engine's rule on each rixin item's calls — drop the calls whose checked values the request does
+not contain; no call at all when none is left — and re-judges the result with the bench's checker. A BFCL
+item is one turn, so this is what the option would score on the same model outputs (a text answer is all
+that replaces a dropped call). Prints accuracy before → after per category and the items that changed.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import sys
+from pathlib import Path
+
+from rixin.bench.bfcl import BfclItem, load_category
+from rixin.bench.checker import Call, check_item
+from rixin.calling.grounding import Context, check_grounding
+
+
+def main() -> None:
+    before: collections.Counter[str] = collections.Counter()
+    after: collections.Counter[str] = collections.Counter()
+    total: collections.Counter[str] = collections.Counter()
+    items_cache: dict[str, dict[str, BfclItem]] = {}
+    for folder in sys.argv[1:]:
+        for line in Path(folder, "items.jsonl").read_text().splitlines():
+            row = json.loads(line)
+            category = row["category"]
+            if row.get("system", "rixin") != "rixin" or category.startswith("exec"):
+                continue
+            if category not in items_cache:
+                items_cache[category] = {i.id: i for i in load_category(category)}
+            item = items_cache[category][row["id"]]
+            context = Context("\n".join(str(m.get("content", "")) for m in item.messages))
+            schemas = {t["function"]["name"]: t["function"]["parameters"] for t in item.tools()}
+            kept = [
+                Call(c["name"], c["arguments"])
+                for c in row["calls"]
+                if not check_grounding(c["arguments"], schemas.get(c["name"], {}), context).missing
+            ]
+            verdict = check_item(category, kept, item.functions, item.gold)
+            total[category] += 1
+            before[category] += row["passed"]
+            after[category] += verdict.passed
+            if verdict.passed != row["passed"]:
+                change = "fixed" if verdict.passed else "LOST"
+                print(f"{change:5} {category:18} {row['id']:24} kept {len(kept)} of {len(row['calls'])} calls")
+    for category in sorted(total):
+        n = total[category]
+        print(f"{category:18} n={n:3}  {before[category] / n:6.1%} -> {after[category] / n:6.1%}")
+
+
+if __name__ == "__main__":
+    main()

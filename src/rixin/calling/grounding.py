@@ -1,0 +1,133 @@
+"""Are a call's argument values found in the conversation, or did the model invent them?
+
+Small models call a tool for nearly every request, even when no tool fits: asked for a country's population
+with only `calculate_bmi` at hand, Qwen2.5-Coder-0.5B calls it with `weight=70, height=1.75`. The values of
+such a call come from nowhere. A call that fits takes its values from the request (or from earlier tool
+results): a city the user named, a number they gave. This module scores that, leniently: a value counts as
+grounded when any of its words or numbers occurs in the conversation.
+
+Only entity-like values are checked: numbers and short strings of required parameters. Enums and booleans
+are choices, not facts; long strings (a query, a message, code) are composed by the model, not copied.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_SCALED = re.compile(r"(\d+(?:\.\d+)?)\s*(k|m|bn|b|thousand|million|billion)\b")
+_SCALES = {"k": 1e3, "m": 1e6, "b": 1e9, "bn": 1e9, "thousand": 1e3, "million": 1e6, "billion": 1e9}
+_CODE = re.compile(r"[A-Z]{2,4}")
+"""An upper-case code (a currency, a state, an airport): derived from a name, not copied from the request."""
+_MAX_ENTITY_WORDS = 4
+_COMPOSED = re.compile(r"[(){}\[\];=\n]|\b(?:def|import|select|print)\b", re.IGNORECASE)
+_NUMBER_WORDS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
+    "fifty": 50, "hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000,
+    "dozen": 12, "half": 0.5, "quarter": 0.25, "double": 2, "twice": 2, "triple": 3, "once": 1,
+    "first": 1, "second": 2, "third": 3, "single": 1, "pair": 2, "couple": 2, "week": 7, "weekly": 7,
+}  # fmt: skip
+_STOP = {"the", "and", "for", "with", "from", "that", "this", "into", "over", "per", "are", "was", "its", "his"}
+
+
+@dataclass(frozen=True)
+class Grounding:
+    checked: int
+    """How many values were checked (0: nothing entity-like to check, e.g. only enums or code)."""
+    missing: list[str]
+    """The checked values not found in the conversation."""
+
+    @property
+    def complete(self) -> bool:
+        """Every checked value was found."""
+        return not self.missing
+
+    @property
+    def invented(self) -> bool:
+        """Every checked value is missing: the call rests on nothing the conversation says."""
+        return self.checked > 0 and len(self.missing) == self.checked
+
+
+class Context:
+    """The words and numbers of a conversation, indexed for lookups."""
+
+    def __init__(self, text: str) -> None:
+        lowered = text.lower()
+        self.words = set(_WORD.findall(lowered))
+        self.stems = {w[:5] for w in self.words if len(w) >= 5}
+        self.prefixes = {w[:n] for w in self.words for n in range(3, min(len(w), 5))}
+        numbers: set[float] = set()
+        plain = _THOUSANDS.sub("", lowered)
+        for found in _NUMBER.findall(plain):
+            numbers |= _number_forms(float(found))
+        for found, scale in _SCALED.findall(plain):
+            numbers |= _number_forms(float(found) * _SCALES[scale])
+        for word in self.words & _NUMBER_WORDS.keys():
+            numbers |= _number_forms(float(_NUMBER_WORDS[word]))
+        self.numbers = numbers
+
+    def has_number(self, value: float) -> bool:
+        return round(value, 6) in self.numbers
+
+    def has_text(self, value: str) -> bool:
+        every = _WORD.findall(value.lower())
+        words = [w for w in every if w not in _STOP] or every
+        for word in words:
+            if word in self.words or (word[:5] in self.stems if len(word) >= 5 else word in self.prefixes):
+                return True
+            if _NUMBER.fullmatch(word) and self.has_number(float(word)):
+                return True
+        return not words  # nothing to look for (punctuation only)
+
+
+def _number_forms(number: float) -> set[float]:
+    """A number as written, and as the same quantity in the other usual scale (5% = 0.05, 1.5k = 1500)."""
+    return {round(number, 6), round(number / 100, 6), round(number * 100, 6), round(number * 1000, 6)}
+
+
+def check_grounding(arguments: dict[str, Any], schema: dict[str, Any], context: Context) -> Grounding:
+    """Which entity-like values of a call's required arguments the conversation does not contain."""
+    checked: list[str] = []
+    missing: list[str] = []
+
+    def visit(value: Any, node: dict[str, Any]) -> None:
+        if not isinstance(node, dict) or "enum" in node or "const" in node or isinstance(value, bool):
+            return
+        if isinstance(value, (int, float)):
+            if value in (0, 1):  # "a flight", "no minimum": implied by the wording, rarely written as a number
+                return
+            checked.append(str(value))
+            if not context.has_number(float(value)):
+                missing.append(str(value))
+        elif isinstance(value, str):
+            if not value.strip() or len(value.split()) > _MAX_ENTITY_WORDS or _COMPOSED.search(value):
+                return
+            if _CODE.fullmatch(value.strip()):
+                return
+            checked.append(value)
+            if not context.has_text(value):
+                missing.append(value)
+        elif isinstance(value, list):
+            items = node.get("items", {})
+            before = len(missing)
+            for element in value:
+                visit(element, items if isinstance(items, dict) else {})
+            # A list is grounded when any of its elements is: the rest may be the model's fair completion.
+            if len(missing) - before < len(value):
+                del missing[before:]
+        elif isinstance(value, dict):
+            visit_object(value, node)
+
+    def visit_object(values: dict[str, Any], node: dict[str, Any]) -> None:
+        properties = node.get("properties", {})
+        for name in node.get("required", []):
+            if name in values and isinstance(properties, dict):
+                visit(values[name], properties.get(name, {}))
+
+    visit_object(arguments, schema)
+    return Grounding(checked=len(checked), missing=missing)

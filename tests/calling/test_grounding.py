@@ -1,0 +1,206 @@
+"""Grounding of call values in the conversation (`ground_calls`): the scoring rules, and the engine's use of
+them with a scripted model (see test_repair.py for why the engine's mechanics are scripted here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from rixin.calling import CallingOptions, Engine
+from rixin.calling.grounding import Context, check_grounding
+from rixin.types import Message, ToolCall
+
+from .test_repair import TOOLS, ScriptedModel, call_text, summary
+
+# Unconstrained: the script is the whole answer (no separate probe and call turns).
+NO_PLAN = CallingOptions(plan_calls=False, constrained=False)
+
+FLIGHT = {
+    "type": "object",
+    "properties": {
+        "origin": {"type": "string"},
+        "destination": {"type": "string"},
+        "passengers": {"type": "integer"},
+        "cabin": {"type": "string", "enum": ["economy", "business"]},
+        "direct": {"type": "boolean"},
+        "note": {"type": "string"},
+    },
+    "required": ["origin", "destination", "passengers", "cabin", "direct"],
+}
+
+
+def grounding(arguments: dict[str, Any], request: str, schema: dict[str, Any] = FLIGHT) -> list[str]:
+    return check_grounding(arguments, schema, Context(request)).missing
+
+
+def test_values_copied_from_the_request_are_grounded() -> None:
+    request = "Book a direct flight from Paris to Tokyo for 3 people."
+    arguments = {"origin": "Paris", "destination": "Tokyo", "passengers": 3, "cabin": "economy", "direct": True}
+    verdict = check_grounding(arguments, FLIGHT, Context(request))
+    assert verdict.missing == []
+    assert verdict.checked == 3  # enum and boolean are choices, not facts: unchecked
+    assert verdict.complete and not verdict.invented
+
+
+def test_invented_values_are_missing() -> None:
+    request = "What's the population of France?"
+    arguments = {"origin": "London", "destination": "Berlin", "passengers": 2, "cabin": "economy", "direct": True}
+    verdict = check_grounding(arguments, FLIGHT, Context(request))
+    assert verdict.missing == ["London", "Berlin", "2"]
+    assert verdict.invented
+
+
+def test_one_invented_value_among_grounded_ones() -> None:
+    request = "Fly me from Paris to Tokyo."
+    arguments = {"origin": "Paris", "destination": "Tokyo", "passengers": 4, "cabin": "business", "direct": False}
+    assert grounding(arguments, request) == ["4"]
+
+
+@pytest.mark.parametrize(
+    ("value", "request_text"),
+    [
+        (3, "three people"),
+        (12, "a dozen eggs"),
+        (0.05, "an interest rate of 5%"),
+        (5, "a rate of 0.05"),
+        (1500000, "revenue of 1,500,000 dollars"),
+        (1000000, "revenues of $1M"),
+        (2500, "2.5k steps"),
+        (50_000_000, "a payout of 50 million USD"),
+        (7, "the next week"),
+        (34, "the points A(3,4) and B(34,5)"),
+        (22, "scores [22,33,42]"),
+        (-3.5, "a temperature of -3.5 degrees"),
+    ],
+)
+def test_numbers_in_their_usual_spellings(value: float, request_text: str) -> None:
+    schema = {"type": "object", "properties": {"n": {"type": "number"}}, "required": ["n"]}
+    assert grounding({"n": value}, request_text, schema) == []
+
+
+def test_numbers_are_compared_by_value_not_by_digits() -> None:
+    schema = {"type": "object", "properties": {"n": {"type": "number"}}, "required": ["n"]}
+    assert grounding({"n": 12}, "1 2 and 21", schema) == ["12"]
+    assert grounding({"n": 2}, "in 2023", schema) == ["2"]
+
+
+@pytest.mark.parametrize(
+    ("value", "request_text", "found"),
+    [
+        ("new york", "Weather in New York City?", True),
+        ("New York, NY", "weather in new york", True),  # one word of the value is enough
+        ("gas", "a gasoline car", True),  # a short word that starts a word of the request
+        ("restaurants", "find a restaurant", True),  # a shared stem of five letters
+        ("USD", "convert dollars", True),  # upper-case codes are derived, not copied: unchecked
+        ("Lyon", "Weather in Paris?", False),
+        ("2023-01-01", "check in on 2024-05-02", False),
+        ("2024-05-02", "check in on May 2, 2024", True),
+        ("the", "nothing here", False),
+    ],
+)
+def test_text_values(value: str, request_text: str, found: bool) -> None:
+    schema = {"type": "object", "properties": {"s": {"type": "string"}}, "required": ["s"]}
+    assert (grounding({"s": value}, request_text, schema) == []) is found
+
+
+def test_composed_strings_and_optional_arguments_are_not_checked() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"code": {"type": "string"}, "query": {"type": "string"}, "limit": {"type": "integer"}},
+        "required": ["code", "query"],
+    }
+    arguments = {"code": "print(sum(range(10)))", "query": "hotels with a pool near the old harbour", "limit": 99}
+    verdict = check_grounding(arguments, schema, Context("Run something."))
+    assert verdict.checked == 0 and verdict.missing == [] and not verdict.invented
+
+
+def test_lists_and_nested_objects() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "cities": {"type": "array", "items": {"type": "string"}},
+            "point": {
+                "type": "object",
+                "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}},
+                "required": ["lat", "lon"],
+            },
+        },
+        "required": ["cities", "point"],
+    }
+    request = "Compare Paris and Rome around 48.8, 2.35"
+    assert grounding({"cities": ["Paris", "Rome", "Oslo"], "point": {"lat": 48.8, "lon": 2.35}}, request, schema) == []
+    # A list none of whose elements occur is invented as a whole; a nested object is checked field by field.
+    missing = grounding({"cities": ["Oslo", "Bern"], "point": {"lat": 48.8, "lon": 9.9}}, request, schema)
+    assert missing == ["Oslo", "Bern", "9.9"]
+
+
+# -- the engine --------------------------------------------------------------------------------------------------
+def test_auto_call_with_invented_values_becomes_a_text_answer() -> None:
+    invented = call_text(("get_weather", {"city": "London"}))
+    model = ScriptedModel([invented, "I can only look up the weather. Which city do you mean?"])
+    ask = [Message(role="user", content="What is the capital of Australia?")]
+
+    result = Engine(model, NO_PLAN).chat(ask, tools=TOOLS)
+
+    assert result.message.tool_calls is None
+    assert result.message.content == "I can only look up the weather. Which city do you mean?"
+    assert result.finish_reason == "stop"
+    assert [a.stage for a in result.attempts] == ["answer", "answer"]
+    assert "values not found in the conversation: get_weather (London)" in (result.attempts[0].error or "")
+    # The model is told why, and answers under the words-only constraint.
+    assert "Do not call a function now: get_weather (London)" in model.prompts[-1]
+    assert model.constrained[-1]
+
+
+def test_auto_call_with_grounded_values_is_kept() -> None:
+    model = ScriptedModel([call_text(("get_weather", {"city": "Paris"}))])
+    ask = [Message(role="user", content="What's the weather in Paris?")]
+    result = Engine(model, NO_PLAN).chat(ask, tools=TOOLS)
+    assert summary(result) == [("get_weather", {"city": "Paris"})]
+
+
+def test_only_the_grounded_calls_of_a_parallel_answer_are_kept() -> None:
+    both = call_text(("get_weather", {"city": "Paris"}), ("get_weather", {"city": "Madrid"}))
+    model = ScriptedModel([both])
+    ask = [Message(role="user", content="What's the weather in Paris?")]
+    result = Engine(model, NO_PLAN).chat(ask, tools=TOOLS)
+    assert summary(result) == [("get_weather", {"city": "Paris"})]
+
+
+def test_values_from_earlier_tool_results_count() -> None:
+    earlier = ToolCall.make("convert_currency", {"amount": 10, "from_currency": "EUR", "to_currency": "USD"})
+    conversation = [
+        Message(role="user", content="How much is 10 euros in dollars, and then that in yen?"),
+        Message(role="assistant", tool_calls=[earlier]),
+        Message(role="tool", tool_call_id=earlier.id, name="convert_currency", content='{"amount": 10.87}'),
+    ]
+    model = ScriptedModel(
+        [call_text(("convert_currency", {"amount": 10.87, "from_currency": "USD", "to_currency": "JPY"}))]
+    )
+    result = Engine(model, NO_PLAN).chat(conversation, tools=TOOLS)
+    assert summary(result) == [("convert_currency", {"amount": 10.87, "from_currency": "USD", "to_currency": "JPY"})]
+
+
+@pytest.mark.parametrize(
+    ("options", "choice"),
+    [(CallingOptions(plan_calls=False, constrained=False, ground_calls=False), "auto"), (NO_PLAN, "required")],
+    ids=["option-off", "required"],
+)
+def test_invented_calls_stand_when_the_option_is_off_or_a_call_is_required(
+    options: CallingOptions, choice: str
+) -> None:
+    model = ScriptedModel([call_text(("get_weather", {"city": "London"}))])
+    ask = [Message(role="user", content="What is the capital of Australia?")]
+    result = Engine(model, options).chat(ask, tools=TOOLS, tool_choice=choice)
+    assert summary(result) == [("get_weather", {"city": "London"})]
+
+
+def test_zero_and_one_are_implied_not_checked() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"n": {"type": "integer"}, "m": {"type": "integer"}},
+        "required": ["n", "m"],
+    }
+    verdict = check_grounding({"n": 1, "m": 0}, schema, Context("Book me a flight with no stopover."))
+    assert verdict.checked == 0 and verdict.missing == []
