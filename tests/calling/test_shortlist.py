@@ -1,0 +1,71 @@
+"""Shortlisting tools by lexical retrieval (`CallingOptions.shortlist`)."""
+
+from __future__ import annotations
+
+from rixin.calling import CallingOptions, Engine
+from rixin.calling.shortlist import shortlist, words
+from rixin.tools import Tool, tool_from_openai
+from rixin.types import Message, ToolCall
+
+from .test_repair import ScriptedModel, call_text, summary
+
+
+def make_tool(name: str, description: str, **params: str) -> Tool:
+    properties = {p: {"type": "string", "description": d} for p, d in params.items()}
+    schema = {"type": "object", "properties": properties, "required": list(params)}
+    return tool_from_openai(
+        {"type": "function", "function": {"name": name, "description": description, "parameters": schema}}
+    )
+
+
+TOOLS = [
+    make_tool("get_weather", "Current weather for a city.", city="City name"),
+    make_tool("convert_currency", "Convert money between currencies.", amount="Amount", to="Target currency"),
+    make_tool("book_restaurant", "Reserve a table at a restaurant.", restaurant="Restaurant", time="Time"),
+    make_tool("searchFlights", "Find flights between two airports.", origin="From", destination="To"),
+    make_tool("translate_text", "Translate text into another language.", text="Text", language="Target language"),
+    make_tool("stock_price", "Latest share price of a listed company.", ticker="Ticker symbol"),
+]
+
+
+def names(tools: list[Tool]) -> list[str]:
+    return [t.name for t in tools]
+
+
+def test_words_split_names_and_share_stems() -> None:
+    assert words("searchFlights get_weather") == ["search", "flight", "weathe"]
+    assert words("restaurants") == words("restaurant")
+
+
+def test_few_tools_are_all_kept() -> None:
+    ask = [Message(role="user", content="anything")]
+    assert names(shortlist(TOOLS, ask, limit=6)) == names(TOOLS)
+
+
+def test_the_fitting_tools_are_kept_in_their_original_order() -> None:
+    ask = [Message(role="user", content="Book a table at a restaurant and find flights to Rome")]
+    assert names(shortlist(TOOLS, ask, limit=2)) == ["book_restaurant", "searchFlights"]
+
+
+def test_tools_already_called_and_named_ones_stay() -> None:
+    earlier = ToolCall.make("stock_price", {"ticker": "ACME"})
+    conversation = [
+        Message(role="user", content="What's the weather in Oslo?"),
+        Message(role="assistant", tool_calls=[earlier]),
+        Message(role="tool", tool_call_id=earlier.id, content="12.5"),
+    ]
+    kept = names(shortlist(TOOLS, conversation, limit=1, keep=["translate_text"]))
+    assert kept == ["get_weather", "translate_text", "stock_price"]
+
+
+def test_the_engine_shows_the_model_only_the_shortlist() -> None:
+    model = ScriptedModel([call_text(("get_weather", {"city": "Oslo"}))])
+    ask = [Message(role="user", content="What's the weather in Oslo?")]
+    options = CallingOptions(constrained=False, plan_calls=False, shortlist=2)
+    result = Engine(model, options).chat(ask, tools=TOOLS)
+    assert summary(result) == [("get_weather", {"city": "Oslo"})]
+    assert '"get_weather"' in model.prompts[0] and '"stock_price"' not in model.prompts[0]
+    # Off: every tool is in the prompt.
+    model = ScriptedModel([call_text(("get_weather", {"city": "Oslo"}))])
+    Engine(model, CallingOptions(constrained=False, plan_calls=False, shortlist=None)).chat(ask, tools=TOOLS)
+    assert all(f'"{t.name}"' in model.prompts[0] for t in TOOLS)
