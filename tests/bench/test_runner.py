@@ -672,3 +672,48 @@ def test_a_resumed_run_must_keep_its_engine_options(tmp_path: Path) -> None:
         _check_same_options(record, {"plan_calls": True, "max_repairs": 2}, resume=True)
     _check_same_options(record, {"plan_calls": True, "max_repairs": 2}, resume=False)  # a fresh run starts over
     assert json.loads(record.read_text())["engine_options"]["plan_calls"] is True
+
+
+# -- execution tasks played by rixin's agent loop (--exec-loop) ------------------------------------------------------
+@pytest.mark.parametrize("self_correct", [True, False], ids=["agent", "agent-no-correct"])
+def test_the_agent_loop_plays_a_task_through_the_env(self_correct: bool, tmp_path: Path) -> None:
+    from tests.agents.scripted import ScriptedModel, answer, calls
+
+    from rixin.agents.loop import CORRECTION_HINT
+    from rixin.bench.systems import AgentSystem
+
+    task = next(t for t in EXEC_TASKS.values() if t.category == "exec_multi_step")
+    first_name = task.solution[0][0][0]
+    script: list[Any] = [calls((first_name, {"no_such_argument": 1}))]  # fails: the API rejects it
+    script += [calls(*[(name, dict(args)) for name, args in turn]) for turn in task.solution]
+    script.append(answer("Done."))
+    model = ScriptedModel(script)
+    system = AgentSystem(model, self_correct=self_correct, max_turns=MAX_EXEC_TURNS)  # type: ignore[arg-type]
+    assert system.name == ("rixin-agent" if self_correct else "rixin-agent-no-correct")
+
+    [result] = run_entries([_exec_entry(task.id)], system, tmp_path / "items.jsonl", resume=False)
+
+    assert (result.passed, result.error_code) == (True, None), result.detail
+    wanted = [{"name": first_name, "arguments": {"no_such_argument": 1}}]
+    wanted += [{"name": name, "arguments": dict(args)} for turn in task.solution for name, args in turn]
+    assert result.calls == wanted
+    assert result.system == system.name
+    failed_result = next(m for m in model.seen[1] if m.role == "tool")
+    assert failed_result.content and failed_result.content.startswith('{"error"')
+    assert (CORRECTION_HINT in failed_result.content) is self_correct
+
+
+def test_run_bench_rejects_an_unknown_exec_loop(tmp_path: Path) -> None:
+    from rixin.bench import run_bench
+    from rixin.errors import RixinError
+
+    with pytest.raises(RixinError, match="valid: plain, agent, agent-no-correct"):
+        run_bench(suite="exec:single", model=None, out=tmp_path, limit=1, exec_loop="loop")
+
+
+def test_options_newer_than_a_resumed_run_take_their_defaults(tmp_path: Path) -> None:
+    from rixin.bench import _check_same_options
+
+    record = tmp_path / "run.json"
+    record.write_text(json.dumps({"engine_options": {"plan_calls": True}}))
+    _check_same_options(record, {"plan_calls": True, "shortlist": 12}, resume=True)  # no error

@@ -12,6 +12,7 @@ from typing import Any
 
 from rixin.bench.checker import KINDS, Call, Verdict, canonical_calls, check_item
 from rixin.bench.runner import (
+    MAX_EXEC_TURNS,
     EndpointDown,
     Entry,
     ItemResult,
@@ -21,7 +22,7 @@ from rixin.bench.runner import (
     read_items,
     run_entries,
 )
-from rixin.bench.systems import LlamaCppBaseline, RixinSystem, System
+from rixin.bench.systems import AgentSystem, LlamaCppBaseline, RixinSystem, System
 from rixin.errors import RixinError
 
 __all__ = [
@@ -39,6 +40,9 @@ __all__ = [
 ]
 
 BASELINES = ("llama-cpp",)
+EXEC_LOOPS = ("plain", "agent", "agent-no-correct")
+"""How execution-suite tasks are played: the bench's own plain loop (one engine turn after another), or rixin's
+agent loop with its self-correction on or off."""
 
 
 def run_bench(
@@ -52,6 +56,7 @@ def run_bench(
     concurrency: int = 1,
     baseline: str | None = None,
     engine_options: dict[str, Any] | None = None,
+    exec_loop: str = "plain",
     command: str = "",
     progress: Callable[[str, int, int, ItemResult | None], None] | None = None,
 ) -> dict[str, Any]:
@@ -67,8 +72,13 @@ def run_bench(
     except TypeError as error:
         fields = ", ".join(f.name for f in dataclasses.fields(CallingOptions))
         raise RixinError(f"unknown engine option ({error}); valid: {fields}") from error
+    if exec_loop not in EXEC_LOOPS:
+        raise RixinError(f"unknown exec loop {exec_loop!r}; valid: {', '.join(EXEC_LOOPS)}")
     engine = open_model(model, options)
-    systems: list[tuple[System, Path]] = [(RixinSystem(engine), out / "items.jsonl")]
+    main: System = RixinSystem(engine)
+    if exec_loop != "plain":
+        main = AgentSystem(engine, self_correct=exec_loop == "agent", max_turns=MAX_EXEC_TURNS)
+    systems: list[tuple[System, Path]] = [(main, out / "items.jsonl")]
     if baseline:
         if baseline not in BASELINES:
             raise RixinError(f"unknown baseline {baseline!r}; valid: {', '.join(BASELINES)}")
@@ -76,7 +86,7 @@ def run_bench(
             raise RixinError("--baseline llama-cpp needs an embedded model or a GGUF path, not an endpoint")
         systems.append((LlamaCppBaseline(engine.model), out / f"baseline-{baseline}" / "items.jsonl"))
     out.mkdir(parents=True, exist_ok=True)
-    _check_same_options(out / "run.json", dataclasses.asdict(options), resume)
+    _check_same_options(out / "run.json", {**dataclasses.asdict(options), "exec_loop": exec_loop}, resume)
     wanted = {e.id for e in entries}
     for system, path in systems:
         done = len(finished_ids(path) & wanted) if resume else 0
@@ -105,6 +115,7 @@ def run_bench(
         "finished": time.strftime("%Y-%m-%d %H:%M:%S"),
         "rixin_version": __version__,
         "engine_options": dataclasses.asdict(options),
+        "exec_loop": exec_loop,
         "cpu_count": os.cpu_count(),
     }
     write_report(out, meta, summaries)
@@ -115,7 +126,10 @@ def _check_same_options(path: Path, options: dict[str, Any], resume: bool) -> No
     """A resumed run must use the engine options it started with, or its items would mix two configurations."""
     if resume and path.exists():
         started = json.loads(path.read_text(encoding="utf-8")).get("engine_options", {})
-        changed = {key: (started.get(key), value) for key, value in options.items() if started.get(key) != value}
+        # An option the run's record lacks is newer than the run: its default is what the run used.
+        changed = {
+            key: (started[key], value) for key, value in options.items() if key in started and started[key] != value
+        }
         if changed:
             flags = " ".join(f"--engine-option {key}={json.dumps(old)}" for key, (old, _) in changed.items())
             raise RixinError(f"this run was started with other engine options; resume it with: {flags}")

@@ -118,6 +118,10 @@ def _exec_entry(task: Any) -> Entry:
 
     def run(system: System) -> tuple[Verdict, list[Turn]]:
         env = task.fresh()
+        play = getattr(system, "play", None)
+        if play is not None:  # a system with its own loop (rixin's agent) plays the whole task
+            played: list[Turn] = play(env, task.prompt)
+            return judge(task, env, unparsable=any(t.unparsable for t in played)), played
         tools = [t.to_openai() for t in env.tools]
         history = [Message(role="user", content=task.prompt)]
         turns: list[Turn] = []

@@ -4,16 +4,22 @@ A system answers one assistant turn: given the conversation and the tools, which
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rixin.bench.checker import Call
 from rixin.calling import Engine
 from rixin.calling.parse import parse_tool_calls
 from rixin.models import LlamaModel
+from rixin.tools import Tool
 from rixin.types import GenerationOptions, Message, ToolCall
+
+if TYPE_CHECKING:
+    from rixin.bench.execsuite.base import ExecEnv
 
 
 @dataclass
@@ -117,3 +123,73 @@ def _wire(message: Message) -> dict[str, Any]:
     if out.get("content") is None:
         out["content"] = ""
     return out
+
+
+class AgentSystem:
+    """rixin's agent loop (`rixin.agents.run_agent`) over the engine: on multi-turn (execution) tasks a failed
+    call comes back with a hint to fix it, the retry samples a little, and an exact repeat of a failed call
+    is refused (`self_correct`); off, the same loop without those. One-turn items are a plain engine turn."""
+
+    def __init__(self, engine: Engine, *, self_correct: bool, max_turns: int, max_tokens: int = 512) -> None:
+        self.engine = engine
+        self.self_correct = self_correct
+        self.max_turns = max_turns
+        self.max_tokens = max_tokens
+        self.name = "rixin-agent" if self_correct else "rixin-agent-no-correct"
+        self._single = RixinSystem(engine, max_tokens=max_tokens)
+
+    def turn(self, messages: list[Message], tools: list[dict[str, Any]]) -> Turn:
+        return self._single.turn(messages, tools)
+
+    def play(self, env: ExecEnv, prompt: str) -> list[Turn]:
+        """Run the task to the end in `env` (calls go through `env.execute`, so the judge sees every one)."""
+        from rixin.agents import Agent, run_agent
+
+        agent = Agent(
+            tools=[_LoggedTool.wrap(t, env) for t in env.tools],
+            max_turns=self.max_turns,
+            max_tokens=self.max_tokens,
+            self_correct=self.self_correct,
+            seed=0,  # the retries' sampling is reproducible
+        )
+        by_turn: dict[int, Turn] = {}
+        for step in run_agent(agent, self.engine, prompt):
+            if step.turn < 1 or step.kind in ("result", "notice"):
+                continue
+            turn = by_turn.setdefault(step.turn, Turn(calls=[], message=Message(role="assistant"), raw_output=""))
+            if step.usage is not None:
+                turn.prompt_tokens += step.usage.prompt_tokens
+                turn.completion_tokens += step.usage.completion_tokens
+            turn.timings["total_s"] = turn.timings.get("total_s", 0.0) + step.seconds
+            if step.kind == "call" and step.call is not None:
+                arguments = step.call.parsed_arguments()
+                turn.calls.append(Call(step.call.function.name, arguments))
+                turn.raw_output += json.dumps({"name": step.call.function.name, "arguments": arguments}) + "\n"
+            else:
+                turn.raw_output += f"[{step.kind}] {step.text}"
+                turn.unparsable = turn.unparsable or step.kind == "error"
+        turns = [by_turn[n] for n in sorted(by_turn)]
+        return turns
+
+
+class ApiCallFailed(Exception):
+    """An execution-suite API rejected a call; the message is the API's own error."""
+
+
+@dataclass(frozen=True)
+class _LoggedTool(Tool):
+    """An execution-suite tool whose calls run through the task's `ExecEnv` (and are logged for the judge)."""
+
+    env: ExecEnv | None = None
+
+    @classmethod
+    def wrap(cls, tool: Tool, env: ExecEnv) -> _LoggedTool:
+        fields = {f.name: getattr(tool, f.name) for f in dataclasses.fields(tool)}
+        return cls(**fields, env=env)
+
+    def invoke(self, arguments: Mapping[str, Any]) -> Any:
+        assert self.env is not None
+        ok, text = self.env.execute(self.name, arguments)
+        if not ok:
+            raise ApiCallFailed(json.loads(text).get("error", text))
+        return text

@@ -26,6 +26,7 @@ from rixin.calling.constrain import (
     tool_call_grammar,
 )
 from rixin.calling.families import Family, family_for_template
+from rixin.calling.fewshot import Example, nearest_examples
 from rixin.calling.grounding import Context, check_grounding
 from rixin.calling.parse import ParsedCall, ParseResult, parse_tool_calls
 from rixin.calling.plan import count_planned_calls, plan_stalled
@@ -80,6 +81,9 @@ class CallingOptions:
     retrieval against what the user said (rixin.calling.shortlist); tools already called stay. None: off.
     Recall of the right tools among 50 (BFCL dev seed 7): 100% for one-function requests at k = 3, 96.7% for
     multi-function requests at k = 12 (benchmarks/exploratory/shortlist_recall.py)."""
+    few_shot: int = 0
+    """Show this many examples from rixin's own library of verified calls, the nearest to the request
+    (rixin.calling.fewshot). 0: off."""
     ground_calls: bool = True
     """For `auto`: drop calls whose required values (numbers, short names) the conversation never gave, and
     answer in words when none is left (rixin.calling.grounding): small models call a tool for nearly every
@@ -194,6 +198,7 @@ class _Run:
         self.usage = Usage()
         self.timings: dict[str, float] = {"prompt_s": 0.0, "generation_s": 0.0}
         self.on_text: Callable[[str], None] | None = None
+        self._examples: list[Example] | None = None
 
     # -- validation, shared by both paths ----------------------------------------------------------------
     def check(self, parsed: ParseResult) -> _Checked:
@@ -276,6 +281,8 @@ class _Run:
         return self.call(model, self.conversation)
 
     def prompt(self, model: LlamaModel, conversation: list[Message], with_tools: bool = True) -> str:
+        if with_tools and self.options.few_shot:
+            conversation = self.family.with_examples(conversation, self.examples())
         return render_prompt(
             model.info.chat_template,
             self.family,
@@ -284,6 +291,12 @@ class _Run:
             bos_token=model.info.bos_token,
             eos_token=model.info.eos_token,
         )
+
+    def examples(self) -> list[Example]:
+        if self._examples is None:
+            request = "\n".join(m.content or "" for m in self.conversation if m.role == "user")
+            self._examples = nearest_examples(request, self.options.few_shot)
+        return self._examples
 
     def generate(self, model: LlamaModel, prompt: str | list[int], stage: str, **kwargs: Any) -> Completion:
         generation = kwargs.pop("options", self.generation)

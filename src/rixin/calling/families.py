@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from rixin.calling.fewshot import Example
 from rixin.tools import Tool
 from rixin.types import Message
 
@@ -79,6 +80,34 @@ class Family:
         last = out[-1]
         out[-1] = last.model_copy(update={"content": (last.content or "") + note})
         return out
+
+    def examples_prompt(self, examples: list[Example]) -> str:
+        """Few-shot examples, each answer written exactly as this family's calls are generated."""
+        blocks = []
+        for example in examples:
+            if example.calls:
+                calls = [{"name": c["name"], "arguments": c["arguments"]} for c in example.calls]
+                if self.parallel_as_list:
+                    answer = f"{self.call_open}\n{json.dumps(calls, ensure_ascii=False)}\n{self.call_close}"
+                else:
+                    answer = self.render_call_history(calls)
+            else:
+                answer = example.answer or "(an answer in plain words, no call)"
+            blocks.append(f"User: {example.request}\nTools:\n{example.signature()}\nAssistant: {answer}")
+        return (
+            "Examples of good answers (with other tools than this conversation's; copy values exactly from the "
+            "request, make one call per thing asked, and answer in words when no tool fits or a required value "
+            "is missing):\n\n" + "\n\n".join(blocks)
+        )
+
+    def with_examples(self, conversation: list[Message], examples: list[Example]) -> list[Message]:
+        if not examples:
+            return conversation
+        text = self.examples_prompt(examples)
+        if conversation and conversation[0].role == "system":
+            first = conversation[0]
+            return [first.model_copy(update={"content": f"{first.content or ''}\n\n{text}"}), *conversation[1:]]
+        return [Message(role="system", content=text), *conversation]
 
     result_open: str = "<tool_response>"
 

@@ -67,6 +67,7 @@ def run_bench_command(args: argparse.Namespace) -> int:
             concurrency=args.concurrency,
             baseline=args.baseline,
             engine_options=parse_engine_options(args.engine_option),
+            exec_loop=args.exec_loop,
             command="rixin " + shlex.join(sys.argv[1:]),
             progress=progress,
         )

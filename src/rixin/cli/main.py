@@ -70,6 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="a rixin.calling.CallingOptions field, e.g. constrained=false (repeatable; for ablations)",
     )
+    bench.add_argument(
+        "--exec-loop",
+        choices=["plain", "agent", "agent-no-correct"],
+        default="plain",
+        help="play execution-suite tasks with the bench's plain loop (default) or rixin's agent loop, with its "
+        "self-correction on (agent) or off (agent-no-correct)",
+    )
 
     add_demo_parser(commands, MODEL_HELP)
     add_sandbox_parser(commands)
