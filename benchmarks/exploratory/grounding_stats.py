@@ -17,7 +17,11 @@ from pathlib import Path
 
 from rixin.bench.bfcl import BfclItem, load_category
 from rixin.bench.checker import Call, check_item
-from rixin.calling.grounding import Context, check_grounding
+from rixin.calling.grounding import Context, check_grounding, drop_ungrounded_optional
+
+
+OPTIONAL = "--optional" in sys.argv
+"""Also replay dropping optional arguments with ungrounded values (`drop_ungrounded_optional`)."""
 
 
 def main() -> None:
@@ -25,7 +29,7 @@ def main() -> None:
     after: collections.Counter[str] = collections.Counter()
     total: collections.Counter[str] = collections.Counter()
     items_cache: dict[str, dict[str, BfclItem]] = {}
-    for folder in sys.argv[1:]:
+    for folder in [a for a in sys.argv[1:] if not a.startswith("--")]:
         for line in Path(folder, "items.jsonl").read_text().splitlines():
             row = json.loads(line)
             category = row["category"]
@@ -41,6 +45,8 @@ def main() -> None:
                 for c in row["calls"]
                 if not check_grounding(c["arguments"], schemas.get(c["name"], {}), context).missing
             ]
+            if OPTIONAL:
+                kept = [Call(c.name, drop_ungrounded_optional(c.arguments, schemas.get(c.name, {}), context)) for c in kept]
             verdict = check_item(category, kept, item.functions, item.gold)
             total[category] += 1
             before[category] += row["passed"]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from rixin.calling import CallingOptions, Engine
-from rixin.calling.grounding import Context, check_grounding
+from rixin.calling.grounding import Context, check_grounding, drop_ungrounded_optional
 from rixin.types import Message, ToolCall
 
 from .test_repair import TOOLS, ScriptedModel, call_text, summary
@@ -204,3 +204,69 @@ def test_zero_and_one_are_implied_not_checked() -> None:
     }
     verdict = check_grounding({"n": 1, "m": 0}, schema, Context("Book me a flight with no stopover."))
     assert verdict.checked == 0 and verdict.missing == []
+
+
+# -- optional arguments ------------------------------------------------------------------------------------------
+def test_guessed_optional_arguments_are_dropped() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "player": {"type": "string"},
+            "season": {"type": "string"},
+            "league": {"type": "string"},
+            "detail": {"type": "string", "enum": ["short", "full"]},
+            "limit": {"type": "integer"},
+        },
+        "required": ["player"],
+    }
+    request = Context("Stats of Cristiano Ronaldo in the Premier League, top 5")
+    arguments = {"player": "Someone Else", "season": "2023", "league": "Premier League", "detail": "full", "limit": 5}
+    kept = drop_ungrounded_optional(arguments, schema, request)
+    # The required value is never dropped (that is check_grounding's business); enums are choices: kept.
+    assert kept == {"player": "Someone Else", "league": "Premier League", "detail": "full", "limit": 5}
+
+
+def test_grounded_and_enum_options_are_kept() -> None:
+    guessed = call_text(("get_weather", {"city": "Paris", "unit": "celsius"}))  # enum: kept
+    ask = [Message(role="user", content="How much is 20 EUR in USD?")]
+    guessing = call_text(("convert_currency", {"amount": 20, "from_currency": "EUR", "to_currency": "USD"}))
+    for choice in ("auto", "required"):
+        result = Engine(ScriptedModel([guessed]), NO_PLAN).chat(
+            [Message(role="user", content="Weather in Paris?")], tools=TOOLS, tool_choice=choice
+        )
+        assert summary(result) == [("get_weather", {"city": "Paris", "unit": "celsius"})]
+        result = Engine(ScriptedModel([guessing]), NO_PLAN).chat(ask, tools=TOOLS, tool_choice=choice)
+        assert summary(result) == [("convert_currency", {"amount": 20, "from_currency": "EUR", "to_currency": "USD"})]
+
+
+OPTIONAL_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "find_events",
+        "description": "Find events in a city.",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}, "genre": {"type": "string"}, "days": {"type": "integer"}},
+            "required": ["city"],
+        },
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("options", "choice", "expected"),
+    [
+        (NO_PLAN, "auto", {"city": "Oslo", "genre": "rock"}),
+        (NO_PLAN, "required", {"city": "Oslo", "genre": "rock"}),
+        (CallingOptions(plan_calls=False, constrained=False, ground_optional=False), "auto", None),
+    ],
+    ids=["auto", "required", "off"],
+)
+def test_the_engine_drops_an_optional_value_nobody_gave(
+    options: CallingOptions, choice: str, expected: dict[str, Any] | None
+) -> None:
+    arguments = {"city": "Oslo", "genre": "rock", "days": 14}
+    model = ScriptedModel([call_text(("find_events", arguments))])
+    ask = [Message(role="user", content="Rock concerts in Oslo?")]
+    result = Engine(model, options).chat(ask, tools=[OPTIONAL_TOOL], tool_choice=choice)
+    assert summary(result) == [("find_events", expected or arguments)]

@@ -131,3 +131,21 @@ def check_grounding(arguments: dict[str, Any], schema: dict[str, Any], context: 
 
     visit_object(arguments, schema)
     return Grounding(checked=len(checked), missing=missing)
+
+
+def drop_ungrounded_optional(arguments: dict[str, Any], schema: dict[str, Any], context: Context) -> dict[str, Any]:
+    """The arguments less the optional ones whose entity-like value the conversation never gave: a small model
+    fills optional parameters with guesses (`season="2023"`, `category="Physics"`) where the user said
+    nothing, and the tool's own default is the better choice."""
+    properties = schema.get("properties", {})
+    required = set(schema.get("required", []))
+    if not isinstance(properties, dict):
+        return arguments
+    kept: dict[str, Any] = {}
+    for name, value in arguments.items():
+        if name not in required and name in properties:
+            probe = {"type": "object", "properties": {name: properties[name]}, "required": [name]}
+            if check_grounding({name: value}, probe, context).missing:
+                continue
+        kept[name] = value
+    return kept
