@@ -72,6 +72,11 @@ def test_one_invented_value_among_grounded_ones() -> None:
         (34, "the points A(3,4) and B(34,5)"),
         (22, "scores [22,33,42]"),
         (-3.5, "a temperature of -3.5 degrees"),
+        (2, "两位乘客"),
+        (120, "block two hours"),
+        (60, "for an hour"),
+        (90, "1.5 hours"),
+        (60, "the first free hour"),
     ],
 )
 def test_numbers_in_their_usual_spellings(value: float, request_text: str) -> None:
@@ -97,6 +102,11 @@ def test_numbers_are_compared_by_value_not_by_digits() -> None:
         ("2023-01-01", "check in on 2024-05-02", False),
         ("2024-05-02", "check in on May 2, 2024", True),
         ("the", "nothing here", False),
+        ("15:00", "at 3pm", True),
+        ("15:00", "下午3点", True),
+        ("13:30", "at 1:30 in the afternoon", True),
+        ("09:30", "at 9.30", True),
+        ("18:00", "at noon", False),
     ],
 )
 def test_text_values(value: str, request_text: str, found: bool) -> None:
@@ -166,6 +176,18 @@ def test_only_the_grounded_calls_of_a_parallel_answer_are_kept() -> None:
     ask = [Message(role="user", content="What's the weather in Paris?")]
     result = Engine(model, NO_PLAN).chat(ask, tools=TOOLS)
     assert summary(result) == [("get_weather", {"city": "Paris"})]
+
+
+def test_after_a_tool_result_computed_values_are_not_questioned() -> None:
+    earlier = ToolCall.make("convert_currency", {"amount": 10, "from_currency": "EUR", "to_currency": "USD"})
+    conversation = [
+        Message(role="user", content="Convert 10 euros to dollars, then twice that to yen."),
+        Message(role="assistant", tool_calls=[earlier]),
+        Message(role="tool", tool_call_id=earlier.id, name="convert_currency", content='{"amount": 10.87}'),
+    ]
+    doubled = call_text(("convert_currency", {"amount": 21.74, "from_currency": "USD", "to_currency": "JPY"}))
+    result = Engine(ScriptedModel([doubled]), NO_PLAN).chat(conversation, tools=TOOLS)
+    assert summary(result) == [("convert_currency", {"amount": 21.74, "from_currency": "USD", "to_currency": "JPY"})]
 
 
 def test_values_from_earlier_tool_results_count() -> None:

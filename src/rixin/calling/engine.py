@@ -89,9 +89,9 @@ class CallingOptions:
     """Show this many examples from rixin's own library of verified calls, the nearest to the request
     (rixin.calling.fewshot). 0: off."""
     ground_calls: bool = True
-    """For `auto`: drop calls whose required values (numbers, short names) the conversation never gave, and
-    answer in words when none is left (rixin.calling.grounding): small models call a tool for nearly every
-    request, filling in invented values when no tool fits."""
+    """For `auto`, before the first tool result: drop calls whose required values (numbers, short names) the
+    conversation never gave, and answer in words when none is left (rixin.calling.grounding): small models
+    call a tool for nearly every request, filling in invented values when no tool fits."""
 
 
 Decision = Literal["call", "text"]
@@ -404,7 +404,7 @@ class _Run:
     def grounded_result(self, model: LlamaModel, checked: _Checked, raw: str) -> ChatResult:
         """The calls, less those resting on values nobody gave; words instead when none is left."""
         checked = self.without_guessed_options(checked)
-        if self.choice != "auto" or not self.options.ground_calls:
+        if not self.grounds_calls():
             return self.calls_result(checked, raw)
         kept, missing = self.split_grounded(checked.calls)
         if kept:
@@ -418,6 +418,13 @@ class _Run:
             self.on_text(completion.text)
         finish = "length" if completion.finish_reason == "length" else "stop"
         return self.result(Message(role="assistant", content=completion.text), completion.text, finish)
+
+    def grounds_calls(self) -> bool:
+        """Whether to drop calls resting on values nobody gave: for `auto`, before any tool result. Later turns
+        compute values from results (double a cell, the gap between two numbers) that no text contains."""
+        return (
+            self.choice == "auto" and self.options.ground_calls and not any(m.role == "tool" for m in self.conversation)
+        )
 
     def without_guessed_options(self, checked: _Checked) -> _Checked:
         if not self.options.ground_optional or self.choice.startswith("function:") or self.choice == "none":
@@ -562,7 +569,7 @@ class _Run:
             self.attempts[-1].error = "; ".join(problems) or None
             if not problems:
                 checked = self.without_guessed_options(checked)
-                if self.choice == "auto" and self.options.ground_calls:
+                if self.grounds_calls():
                     return self.endpoint_grounded(model, checked, result.raw_output)
                 return self.calls_result(checked, result.raw_output)
             conversation = conversation + self.repair_messages(result.raw_output, problems)

@@ -30,8 +30,12 @@ _NUMBER_WORDS = {
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
     "fifty": 50, "hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000,
     "dozen": 12, "half": 0.5, "quarter": 0.25, "double": 2, "twice": 2, "triple": 3, "once": 1,
-    "first": 1, "second": 2, "third": 3, "single": 1, "pair": 2, "couple": 2, "week": 7, "weekly": 7,
+    "first": 1, "second": 2, "third": 3, "single": 1, "pair": 2, "couple": 2, "week": 7, "weekly": 7, "hour": 60,
 }  # fmt: skip
+_CHINESE_NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_HOURS = re.compile(r"(\d+(?:\.\d+)?|an?|one|two|three|four|five|six|seven|eight|half an?)\s*(?:hours?|hrs?|小时)")
+"""A duration in hours, which tools usually take in minutes ("two hours" → 120)."""
+_TIME_OF_DAY = re.compile(r"([01]?\d|2[0-3]):[0-5]\d")
 _STOP = {"the", "and", "for", "with", "from", "that", "this", "into", "over", "per", "are", "was", "its", "his"}
 
 
@@ -65,16 +69,27 @@ class Context:
         plain = _THOUSANDS.sub("", lowered)
         for found in _NUMBER.findall(plain):
             numbers |= _number_forms(float(found))
+        self.whole_parts = {int(float(found)) for found in _NUMBER.findall(plain)}  # 9.30 → 9 o'clock
         for found, scale in _SCALED.findall(plain):
             numbers |= _number_forms(float(found) * _SCALES[scale])
         for word in self.words & _NUMBER_WORDS.keys():
             numbers |= _number_forms(float(_NUMBER_WORDS[word]))
+        for char in set(text) & _CHINESE_NUMERALS.keys():
+            numbers |= _number_forms(float(_CHINESE_NUMERALS[char]))
+        for amount in _HOURS.findall(plain):
+            hours = float(amount) if amount[0].isdigit() else 0.5 if amount.startswith("half") else _hour_word(amount)
+            numbers.add(round(hours * 60, 6))
         self.numbers = numbers
 
     def has_number(self, value: float) -> bool:
         return round(value, 6) in self.numbers
 
     def has_text(self, value: str) -> bool:
+        clock = _TIME_OF_DAY.fullmatch(value.strip())
+        if clock:  # 15:00 for "3pm" or "下午3点": the hour, on either clock
+            hour = int(clock.group(1))
+            hours = {hour, hour - 12} if hour > 12 else {hour}
+            return any(self.has_number(h) or h in self.whole_parts for h in hours)
         every = _WORD.findall(value.lower())
         words = [w for w in every if w not in _STOP] or every
         for word in words:
@@ -83,6 +98,10 @@ class Context:
             if _NUMBER.fullmatch(word) and self.has_number(float(word)):
                 return True
         return not words  # nothing to look for (punctuation only)
+
+
+def _hour_word(word: str) -> float:
+    return 1.0 if word in ("a", "an") else float(_NUMBER_WORDS.get(word, 1))
 
 
 def _number_forms(number: float) -> set[float]:
