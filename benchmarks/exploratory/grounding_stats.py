@@ -17,11 +17,26 @@ from pathlib import Path
 
 from rixin.bench.bfcl import BfclItem, load_category
 from rixin.bench.checker import Call, check_item
+from rixin.calling.parse import parse_tool_calls
 from rixin.calling.grounding import Context, check_grounding, drop_ungrounded_optional
 
 
 OPTIONAL = "--optional" in sys.argv
 """Also replay dropping optional arguments with ungrounded values (`drop_ungrounded_optional`)."""
+
+
+UNDROP = "--undrop" in sys.argv
+"""For a run made with `ground_calls` on: an item without calls gets back the calls its call attempt made (read
+from the raw output), so the replay judges them by the current rules."""
+
+
+def recovered(raw: str) -> list[dict[str, object]]:
+    """The calls of the last attempt in a raw output (attempts are joined by a line of ---) that wrote any."""
+    for segment in reversed(raw.split("\n---\n")):
+        if "<tool_call>" in segment:
+            parsed = parse_tool_calls(segment, {}, "<tool_call>", "</tool_call>")
+            return [{"name": c.name, "arguments": c.arguments} for c in parsed.calls]
+    return []
 
 
 def main() -> None:
@@ -40,9 +55,10 @@ def main() -> None:
             item = items_cache[category][row["id"]]
             context = Context("\n".join(str(m.get("content", "")) for m in item.messages))
             schemas = {t["function"]["name"]: t["function"]["parameters"] for t in item.tools()}
+            calls = row["calls"] or (recovered(row["raw_output"]) if UNDROP else [])
             kept = [
                 Call(c["name"], c["arguments"])
-                for c in row["calls"]
+                for c in calls
                 if not check_grounding(c["arguments"], schemas.get(c["name"], {}), context).missing
             ]
             if OPTIONAL:
