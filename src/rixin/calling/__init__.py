@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from rixin.calling.engine import CallingOptions, Engine, classify_start, with_options
+from rixin.calling.engine import Engine, classify_start, with_options
 from rixin.calling.families import Family, family_for_template
+from rixin.calling.options import CallingOptions
 from rixin.calling.parse import ParsedCall, ParseResult, parse_tool_calls
 
 __all__ = [

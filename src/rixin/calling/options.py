@@ -1,0 +1,51 @@
+"""The engine's techniques, each behind an option so that its effect can be measured alone
+(`rixin bench --engine-option KEY=VALUE`; figures in docs/results.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CallingOptions:
+    """Each technique can be switched off alone, so that its effect can be measured."""
+
+    constrained: bool = True
+    """Generate calls under a grammar built from the tools' JSON Schemas."""
+    decide_first: bool = True
+    """For `auto`: read the model's first tokens to decide between a text answer and a call."""
+    parallel_as_list: bool | None = None
+    """Parallel calls as one JSON list (None: the family's default)."""
+    max_repairs: int = 2
+    probe_tokens: int = 16
+    reuse_prefix: bool = True
+    max_parallel_calls: int = 8
+    parallel_bias: float = 4.0
+    """Added to the log-odds of making one more call where the list of calls may end (0: off). Measured on
+    Qwen2.5-Coder-0.5B (BFCL dev sample, seed 7, 15 items per category): 4.0 raised parallel from 7% to 33% and
+    parallel_multiple from 0% to 13% with simple and multiple unchanged (docs/results.md;
+    probe: benchmarks/exploratory/continue_margins.py)."""
+    plan_calls: bool = True
+    """Before parallel calls, let the model list the calls it needs (one short numbered line each, under a
+    grammar); lines that bring a new value found in the request count (rixin.calling.plan), and the call list
+    is then generated with exactly that many entries. Measured on Qwen2.5-Coder-0.5B (BFCL dev sample, seed 7,
+    15 per category): parallel 33% → 60%, parallel_multiple 13% → 40%, simple_python and multiple unchanged
+    (docs/results.md). When no planned line is grounded, the count is left to the model (`parallel_bias`)."""
+    stop_repeats: bool = True
+    """For `auto`: when the model only repeats calls whose results it already has, make it answer instead."""
+    shortlist: int | None = 12
+    """When a request comes with more tools than this, show the model only this many, chosen by lexical
+    retrieval against what the user said (rixin.calling.shortlist); tools already called stay. None: off.
+    Recall of the right tools among 50 (BFCL dev seed 7): 100% for one-function requests at k = 3, 96.7% for
+    multi-function requests at k = 12 (benchmarks/exploratory/shortlist_recall.py)."""
+    ground_optional: bool = True
+    """For `auto` and `required`: drop optional arguments whose value (a number or short name) the conversation
+    never gave, so the tool's default applies instead of the model's guess (`season="2023"` where the user
+    named no season). Measured on Qwen2.5-Coder-0.5B, dev seed 7: simple_python 60% → 73% (docs/results.md)."""
+    few_shot: int = 0
+    """Show this many examples from rixin's own library of verified calls, the nearest to the request
+    (rixin.calling.fewshot). 0: off."""
+    ground_calls: bool = True
+    """For `auto`, before the first tool result: drop calls whose required values (numbers, short names) the
+    conversation never gave, and answer in words when none is left (rixin.calling.grounding): small models
+    call a tool for nearly every request, filling in invented values when no tool fits."""
