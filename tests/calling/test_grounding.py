@@ -292,3 +292,32 @@ def test_the_engine_drops_an_optional_value_nobody_gave(
     ask = [Message(role="user", content="Rock concerts in Oslo?")]
     result = Engine(model, options).chat(ask, tools=[OPTIONAL_TOOL], tool_choice=choice)
     assert summary(result) == [("find_events", expected or arguments)]
+
+
+# -- the self-check ----------------------------------------------------------------------------------------------
+SELF_CHECK = CallingOptions(plan_calls=False, constrained=False, self_check=True)
+ASK_OSLO = [Message(role="user", content="What's the weather in Oslo?")]
+LONDON = call_text(("get_weather", {"city": "London"}))
+
+
+def test_the_self_check_lets_the_model_fix_its_values() -> None:
+    model = ScriptedModel([LONDON, call_text(("get_weather", {"city": "Oslo"}))])
+    result = Engine(model, SELF_CHECK).chat(ASK_OSLO, tools=TOOLS)
+    assert summary(result) == [("get_weather", {"city": "Oslo"})]
+    # The model saw its own call and which values the request lacks.
+    assert f"<|im_start|>assistant\n{LONDON}<|im_end|>" in model.prompts[1]
+    assert "Check that call against my request: get_weather (London)" in model.prompts[1]
+
+
+def test_the_self_check_may_end_in_words() -> None:
+    model = ScriptedModel([LONDON, "No tool needed: it is usually mild."])
+    result = Engine(model, SELF_CHECK).chat(ASK_OSLO, tools=TOOLS)
+    assert result.message.tool_calls is None and result.message.content == "No tool needed: it is usually mild."
+
+
+def test_the_self_check_runs_once_then_the_call_is_dropped() -> None:
+    # The model repeats the invented value; the check's own words do not count as grounding.
+    model = ScriptedModel([LONDON, LONDON, "Which city do you mean?"])
+    result = Engine(model, SELF_CHECK).chat(ASK_OSLO, tools=TOOLS)
+    assert result.message.content == "Which city do you mean?"
+    assert len(model.prompts) == 3

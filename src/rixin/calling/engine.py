@@ -158,6 +158,8 @@ class _Run:
         self.timings: dict[str, float] = {"prompt_s": 0.0, "generation_s": 0.0}
         self.on_text: Callable[[str], None] | None = None
         self._examples: list[Example] | None = None
+        self._context: Context | None = None
+        self.self_checked = False
 
     # -- validation, shared by both paths ----------------------------------------------------------------
     def check(self, parsed: ParseResult) -> _Checked:
@@ -365,6 +367,8 @@ class _Run:
         if kept:
             return self.calls_result(replace(checked, calls=kept), raw)
         self.attempts[-1].error = "values not found in the conversation: " + "; ".join(missing)
+        if self.options.self_check and not self.self_checked:
+            return self.check_against_request(model, raw, missing)
         conversation = self.family.ask_without_call(self.conversation, missing)
         completion = self.generate(
             model, self.prompt(model, conversation), "answer", constraint=self.constraint(model, text_grammar())
@@ -373,6 +377,24 @@ class _Run:
             self.on_text(completion.text)
         finish = "length" if completion.finish_reason == "length" else "stop"
         return self.result(Message(role="assistant", content=completion.text), completion.text, finish)
+
+    def check_against_request(self, model: LlamaModel, raw: str, missing: list[str]) -> ChatResult:
+        """One more try (`self_check`): the model sees its call and the values the request does not contain,
+        and either calls again with the request's values or answers in words."""
+        self.self_checked = True
+        original = self.conversation
+        self.conversation = original + self.family.check_against_request(raw, missing)
+        try:
+            decided = self.auto(model, self.prompt(model, self.conversation), self.on_text)
+            return decided if decided is not None else self.call(model, self.conversation)
+        finally:
+            self.conversation = original
+
+    def grounding_context(self) -> Context:
+        """The words and numbers of the conversation as the caller gave it (not the engine's own retries)."""
+        if self._context is None:
+            self._context = Context("\n".join(m.content or "" for m in self.conversation))
+        return self._context
 
     def grounds_calls(self) -> bool:
         """Whether to drop calls resting on values nobody gave: for `auto`, before any tool result. Later turns
@@ -384,7 +406,7 @@ class _Run:
     def without_guessed_options(self, checked: _Checked) -> _Checked:
         if not self.options.ground_optional or self.choice.startswith("function:") or self.choice == "none":
             return checked
-        context = Context("\n".join(m.content or "" for m in self.conversation))
+        context = self.grounding_context()
         schemas = {t.name: t.parameters for t in self.allowed}
         calls = []
         for call in checked.calls:
@@ -395,7 +417,7 @@ class _Run:
 
     def split_grounded(self, calls: list[ToolCall]) -> tuple[list[ToolCall], list[str]]:
         """The calls whose checked values all occur in the conversation, and what the others lacked."""
-        context = Context("\n".join(m.content or "" for m in self.conversation))
+        context = self.grounding_context()
         schemas = {t.name: t.parameters for t in self.allowed}
         kept: list[ToolCall] = []
         missing: list[str] = []
@@ -539,6 +561,8 @@ class _Run:
         if kept:
             return self.calls_result(replace(checked, calls=kept), raw)
         self.attempts[-1].error = "values not found in the conversation: " + "; ".join(missing)
+        if self.options.self_check and not self.self_checked:
+            return self.check_against_request(model, raw, missing)
         conversation = self.family.ask_without_call(self.conversation, missing)
         try:
             result = model.chat(conversation, options=self.generation)

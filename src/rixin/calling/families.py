@@ -109,6 +109,18 @@ class Family:
             return [first.model_copy(update={"content": f"{first.content or ''}\n\n{text}"}), *conversation[1:]]
         return [Message(role="system", content=text), *conversation]
 
+    def check_against_request(self, raw: str, missing: list[str]) -> list[Message]:
+        """The model's own call and a request to check it against what the user asked (`self_check`)."""
+        return [
+            Message(role="assistant", content=raw),
+            Message(
+                role="user",
+                content=f"Check that call against my request: {'; '.join(missing)} — I did not say that. If a "
+                "function fits my request, call it with values from my request. If none fits, or a value it "
+                "needs is missing, answer in plain words instead.",
+            ),
+        ]
+
     result_open: str = "<tool_response>"
 
     def render_tool_result(self, content: str) -> str:
