@@ -561,8 +561,6 @@ class _Run:
         if kept:
             return self.calls_result(replace(checked, calls=kept), raw)
         self.attempts[-1].error = "values not found in the conversation: " + "; ".join(missing)
-        if self.options.self_check and not self.self_checked:
-            return self.check_against_request(model, raw, missing)
         conversation = self.family.ask_without_call(self.conversation, missing)
         try:
             result = model.chat(conversation, options=self.generation)

@@ -44,7 +44,8 @@ class CallingOptions:
     named no season). Measured on Qwen2.5-Coder-0.5B, dev seed 7: simple_python 60% → 73% (docs/results.md)."""
     self_check: bool = False
     """With `ground_calls`: before dropping a call whose values the request does not contain, show the model its
-    call and those values once, and let it call again with the request's values or answer in words."""
+    call and those values once, and let it call again with the request's values or answer in words (embedded
+    models)."""
     few_shot: int = 0
     """Show this many examples from rixin's own library of verified calls, the nearest to the request
     (rixin.calling.fewshot). 0: off."""
