@@ -30,7 +30,7 @@ from rixin.bench.runner import (
 )
 from rixin.bench.systems import Turn
 from rixin.errors import EndpointUnreachableError, RixinError
-from rixin.types import Message, ToolCall
+from rixin.types import ChatResult, Message, ToolCall
 
 REQUIRED = {
     "id": str,
@@ -675,19 +675,36 @@ def test_a_resumed_run_must_keep_its_engine_options(tmp_path: Path) -> None:
 
 
 # -- execution tasks played by rixin's agent loop (--exec-loop) ------------------------------------------------------
+class _Script:
+    """A ChatModel that returns prepared turns and records the conversations it was shown."""
+
+    name = "script"
+
+    def __init__(self, turns: list[ChatResult]) -> None:
+        self.turns = list(turns)
+        self.seen: list[list[Message]] = []
+
+    def chat(self, messages: list[Message], **_: Any) -> ChatResult:
+        self.seen.append(list(messages))
+        return self.turns.pop(0)
+
+
+def _calls(*pairs: tuple[str, dict[str, Any]]) -> ChatResult:
+    return ChatResult(message=Message(role="assistant", tool_calls=[ToolCall.make(n, a) for n, a in pairs]))
+
+
 @pytest.mark.parametrize("self_correct", [True, False], ids=["agent", "agent-no-correct"])
 def test_the_agent_loop_plays_a_task_through_the_env(self_correct: bool, tmp_path: Path) -> None:
-    from tests.agents.scripted import ScriptedModel, answer, calls
 
     from rixin.agents.loop import CORRECTION_HINT
     from rixin.bench.systems import AgentSystem
 
     task = next(t for t in EXEC_TASKS.values() if t.category == "exec_multi_step")
     first_name = task.solution[0][0][0]
-    script: list[Any] = [calls((first_name, {"no_such_argument": 1}))]  # fails: the API rejects it
-    script += [calls(*[(name, dict(args)) for name, args in turn]) for turn in task.solution]
-    script.append(answer("Done."))
-    model = ScriptedModel(script)
+    script = [_calls((first_name, {"no_such_argument": 1}))]  # fails: the API rejects it
+    script += [_calls(*[(name, dict(args)) for name, args in turn]) for turn in task.solution]
+    script.append(ChatResult(message=Message(role="assistant", content="Done.")))
+    model = _Script(script)
     system = AgentSystem(model, self_correct=self_correct, max_turns=MAX_EXEC_TURNS)  # type: ignore[arg-type]
     assert system.name == ("rixin-agent" if self_correct else "rixin-agent-no-correct")
 
