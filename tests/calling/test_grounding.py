@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from rixin.calling import CallingOptions, Engine
+from rixin.calling.families import HERMES
 from rixin.calling.grounding import Context, check_grounding, drop_ungrounded_optional
 from rixin.types import Message, ToolCall
 
@@ -321,3 +322,21 @@ def test_the_self_check_runs_once_then_the_call_is_dropped() -> None:
     result = Engine(model, SELF_CHECK).chat(ASK_OSLO, tools=TOOLS)
     assert result.message.content == "Which city do you mean?"
     assert len(model.prompts) == 3
+
+
+# -- the request restated after tool results (remind_request) -------------------------------------------------
+def test_the_request_is_restated_under_the_latest_result_only_when_asked() -> None:
+    earlier = ToolCall.make("get_weather", {"city": "Paris"})
+    conversation = [
+        Message(role="user", content="Weather in Paris, then convert 20 EUR to USD."),
+        Message(role="assistant", tool_calls=[earlier]),
+        Message(role="tool", tool_call_id=earlier.id, name="get_weather", content='{"temp": 21}'),
+    ]
+    for remind, shown in ((True, True), (False, False)):
+        model = ScriptedModel(["It is 21 degrees."])
+        options = CallingOptions(plan_calls=False, constrained=False, remind_request=remind)
+        Engine(model, options).chat(conversation, tools=TOOLS)
+        note = "(My request was: Weather in Paris, then convert 20 EUR to USD.\nIf it needs another function call"
+        assert (note in model.prompts[0]) is shown
+    # Nothing to restate before any result.
+    assert HERMES.remind_request(conversation[:1]) == conversation[:1]

@@ -244,6 +244,8 @@ class _Run:
     def prompt(self, model: LlamaModel, conversation: list[Message], with_tools: bool = True) -> str:
         if with_tools and self.options.few_shot:
             conversation = self.family.with_examples(conversation, self.examples())
+        if with_tools and self.options.remind_request and self.choice == "auto":
+            conversation = self.family.remind_request(conversation)
         return render_prompt(
             model.info.chat_template,
             self.family,

@@ -74,7 +74,8 @@ class Family:
         """The conversation with a note that the call the model had in mind rests on values nobody gave."""
         note = (
             f"\n\n(Do not call a function now: {'; '.join(missing)} would use values that this conversation "
-            "does not give. Answer in plain words: answer from what you know, or ask for what is missing.)"
+            "does not give. Reply to the user in one or two plain sentences: the answer if you know it, or a "
+            "question for the value that is missing.)"
         )
         out = list(conversation)
         last = out[-1]
@@ -116,10 +117,26 @@ class Family:
             Message(
                 role="user",
                 content=f"Check that call against my request: {'; '.join(missing)} — I did not say that. If a "
-                "function fits my request, call it with values from my request. If none fits, or a value it "
-                "needs is missing, answer in plain words instead.",
+                "function fits my request, call it with values from my request; if another function can look up "
+                "a value that is missing, call that one first. If none fits, answer in plain words instead.",
             ),
         ]
+
+    def remind_request(self, conversation: list[Message]) -> list[Message]:
+        """After tool results, the user's request restated under the latest result: small models otherwise
+        describe the first result and stop ("the cheapest flight is FL201") where the request also said
+        "book it"."""
+        if not conversation or conversation[-1].role != "tool":
+            return conversation
+        request = next((m.content for m in reversed(conversation) if m.role == "user" and m.content), None)
+        if not request:
+            return conversation
+        note = (
+            f"\n\n(My request was: {request}\nIf it needs another function call, make that call now, using "
+            "these results. If everything it asks is done, answer in plain words.)"
+        )
+        last = conversation[-1]
+        return [*conversation[:-1], last.model_copy(update={"content": (last.content or "") + note})]
 
     result_open: str = "<tool_response>"
 

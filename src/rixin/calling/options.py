@@ -46,6 +46,9 @@ class CallingOptions:
     """With `ground_calls`: before dropping a call whose values the request does not contain, show the model its
     call and those values once, and let it call again with the request's values or answer in words (embedded
     models)."""
+    remind_request: bool = False
+    """For `auto` after tool results: restate the user's request under the latest result and ask for the next
+    call if the request needs one (small models otherwise describe the first result and stop)."""
     few_shot: int = 0
     """Show this many examples from rixin's own library of verified calls, the nearest to the request
     (rixin.calling.fewshot). 0: off."""
