@@ -360,15 +360,23 @@ class _Run:
         error = f"no valid function call after {self.options.max_repairs + 1} attempts: {'; '.join(problems)}"
         return self.result(Message(role="assistant", content=None), last_raw, "error", error=error)
 
-    def grounded_result(self, model: LlamaModel, checked: _Checked, raw: str) -> ChatResult:
-        """The calls, less those resting on values nobody gave; words instead when none is left."""
+    def ground(self, checked: _Checked) -> tuple[_Checked, list[str]]:
+        """The calls less guessed optional arguments and, where `grounds_calls`, less the calls resting on values
+        nobody gave; with what those lacked when no call is left (then also recorded on the last attempt)."""
         checked = self.without_guessed_options(checked)
         if not self.grounds_calls():
-            return self.calls_result(checked, raw)
+            return checked, []
         kept, missing = self.split_grounded(checked.calls)
         if kept:
-            return self.calls_result(replace(checked, calls=kept), raw)
+            return replace(checked, calls=kept), []
         self.attempts[-1].error = "values not found in the conversation: " + "; ".join(missing)
+        return replace(checked, calls=[]), missing
+
+    def grounded_result(self, model: LlamaModel, checked: _Checked, raw: str) -> ChatResult:
+        """The calls, less those resting on values nobody gave; words instead when none is left."""
+        checked, missing = self.ground(checked)
+        if checked.calls:
+            return self.calls_result(checked, raw)
         if self.options.self_check and not self.self_checked:
             return self.check_against_request(model, raw, missing)
         conversation = self.family.ask_without_call(self.conversation, missing)
@@ -398,6 +406,9 @@ class _Run:
             self._context = Context("\n".join(m.content or "" for m in self.conversation))
         return self._context
 
+    def schemas(self) -> dict[str, dict[str, Any]]:
+        return {t.name: t.parameters for t in self.allowed}
+
     def grounds_calls(self) -> bool:
         """Whether to drop calls resting on values nobody gave: for `auto`, before any tool result. Later turns
         compute values from results (double a cell, the gap between two numbers) that no text contains."""
@@ -408,8 +419,7 @@ class _Run:
     def without_guessed_options(self, checked: _Checked) -> _Checked:
         if not self.options.ground_optional or self.choice.startswith("function:") or self.choice == "none":
             return checked
-        context = self.grounding_context()
-        schemas = {t.name: t.parameters for t in self.allowed}
+        context, schemas = self.grounding_context(), self.schemas()
         calls = []
         for call in checked.calls:
             arguments = call.parsed_arguments()
@@ -419,8 +429,7 @@ class _Run:
 
     def split_grounded(self, calls: list[ToolCall]) -> tuple[list[ToolCall], list[str]]:
         """The calls whose checked values all occur in the conversation, and what the others lacked."""
-        context = self.grounding_context()
-        schemas = {t.name: t.parameters for t in self.allowed}
+        context, schemas = self.grounding_context(), self.schemas()
         kept: list[ToolCall] = []
         missing: list[str] = []
         for call in calls:
@@ -547,10 +556,10 @@ class _Run:
             problems = checked.problems or ([] if checked.calls else ["no function call found in the output"])
             self.attempts[-1].error = "; ".join(problems) or None
             if not problems:
-                checked = self.without_guessed_options(checked)
-                if self.grounds_calls():
-                    return self.endpoint_grounded(model, checked, result.raw_output)
-                return self.calls_result(checked, result.raw_output)
+                checked, missing = self.ground(checked)
+                if checked.calls:
+                    return self.calls_result(checked, result.raw_output)
+                return self.endpoint_answer_instead(model, missing)
             conversation = conversation + self.repair_messages(result.raw_output, problems)
             if choice == "auto" and not choice_refused:
                 choice = "required"
@@ -558,11 +567,8 @@ class _Run:
         raw = last.raw_output if last else ""
         return self.result(Message(role="assistant", content=None), raw, "error", error=error)
 
-    def endpoint_grounded(self, model: EndpointModel, checked: _Checked, raw: str) -> ChatResult:
-        kept, missing = self.split_grounded(checked.calls)
-        if kept:
-            return self.calls_result(replace(checked, calls=kept), raw)
-        self.attempts[-1].error = "values not found in the conversation: " + "; ".join(missing)
+    def endpoint_answer_instead(self, model: EndpointModel, missing: list[str]) -> ChatResult:
+        """Every call rested on values nobody gave: ask the endpoint for words, told why."""
         conversation = self.family.ask_without_call(self.conversation, missing)
         try:
             result = model.chat(conversation, options=self.generation)
