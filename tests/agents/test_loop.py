@@ -128,6 +128,22 @@ def test_after_a_failure_the_model_samples_and_can_recover() -> None:
     assert stopped.steps[-1].kind == "limit" and "The call failed" not in stopped.steps[1].text
 
 
+def test_first_tool_choice_applies_to_the_first_turn_only() -> None:
+    choices: list[object] = []
+
+    class Recording(ScriptedModel):
+        def chat(self, messages: Sequence[Message | dict[str, Any]], **kwargs: Any) -> ChatResult:
+            choices.append(kwargs["tool_choice"])
+            return super().chat(messages, **kwargs)
+
+    model = Recording([calls(("add", {"a": 1, "b": 1})), answer("2")])
+    run = run_agent_to_end(Agent(tools=[add], first_tool_choice="required"), model, "1+1")
+    assert run.answer == "2" and choices == ["required", "auto"]
+    choices.clear()
+    run_agent_to_end(Agent(tools=[add]), Recording([answer("2")]), "1+1")
+    assert choices == ["auto"]
+
+
 def test_turn_and_call_limits() -> None:
     looping = ScriptedModel([calls(("add", {"a": i, "b": 1})) for i in range(5)])
     run = run_agent_to_end(Agent(tools=[add], max_turns=3), looping, "loop")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from rixin.plugins import McpStartError, unique_tools
 from rixin.tools import Tool
+from rixin.types import ToolChoice
 
 if TYPE_CHECKING:
     from rixin.models import ChatModel
@@ -31,6 +32,9 @@ class Agent:
     time_budget_s: float | None = None
     max_tokens: int = 1024
     parallel_tool_calls: bool = True
+    first_tool_choice: ToolChoice = "auto"
+    """Tool choice of a run's first turn; later turns use "auto". "required" when the task must start with a
+    call (a request to change work already done, which small models otherwise answer by claiming it is done)."""
     self_correct: bool = True
     """Failed calls come back with a hint to fix them, the next turn samples a little (`retry_temperature`)
     instead of decoding greedily, and an exact repeat of a failed call is refused rather than run again."""

@@ -95,7 +95,11 @@ def _turns(
         options = GenerationOptions(max_tokens=agent.max_tokens, temperature=temperature, seed=agent.seed)
         try:
             result = model.chat(
-                messages, tools=tools or None, parallel_tool_calls=agent.parallel_tool_calls, options=options
+                messages,
+                tools=tools or None,
+                tool_choice=agent.first_tool_choice if turn == 1 and tools else "auto",
+                parallel_tool_calls=agent.parallel_tool_calls,
+                options=options,
             )
         except (RixinError, ValueError) as error:  # e.g. the conversation outgrew the model's context
             yield Step("error", turn, f"the model could not continue: {error}")

@@ -92,7 +92,7 @@ def run_flagship(
     out_dir: Path,
     *,
     max_turns: int = 6,
-    max_reviews: int = 1,
+    max_reviews: int = 2,
     on_step: Callable[[Step], None] | None = None,
 ) -> FlagshipOutcome:
     """Run the task once in a fresh sandbox session; copy the chart to `out_dir` when it was made.
@@ -119,8 +119,10 @@ def run_flagship(
             request = review(interpreter)
             if not request:
                 break
-            # Greedy decoding answers a review by repeating its last code; sample so that it can change it.
-            agent = dataclasses.replace(agent, temperature=agent.retry_temperature)
+            # Greedy decoding answers a review by repeating its last code; sample so that it can change it. Left
+            # free to answer in words, the 1.5B answered every review by claiming the change was made (10 of 10
+            # runs); a review asks for a change, so its first turn must run code.
+            agent = dataclasses.replace(agent, temperature=agent.retry_temperature, first_tool_choice="required")
             outcome.reviews += 1
             if on_step is not None:
                 on_step(Step("review", outcome.steps[-1].turn, request))
