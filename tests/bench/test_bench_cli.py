@@ -109,6 +109,8 @@ def test_bench_end_to_end_with_baseline_and_resume(tmp_path: Path) -> None:
     rixin_lines = [json.loads(line) for line in rixin_items.read_text().splitlines()]
     baseline_lines = [json.loads(line) for line in baseline_items.read_text().splitlines()]
     assert len(rixin_lines) == 4 and len(baseline_lines) == 4
+    # the baseline runs first (it does not depend on rixin's code; see run_bench)
+    assert baseline_items.stat().st_mtime_ns < rixin_items.stat().st_mtime_ns
     assert {line["system"] for line in rixin_lines} == {"rixin"}
     assert {line["system"] for line in baseline_lines} == {"baseline:llama-cpp"}
     ids = [line["id"] for line in rixin_lines]

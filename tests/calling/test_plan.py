@@ -46,6 +46,24 @@ def test_each_line_with_a_new_grounded_value_counts() -> None:
     assert count_planned_calls(' weather(city="London")\n2. convert(100, "USD", "EUR")', "How warm is London?") == 1
 
 
+def test_a_new_combination_of_known_values_counts_unless_one_line_already_holds_it() -> None:
+    request = "Who were the president and the vice president in 1980 and in 1975?"
+    plan = (
+        " f(year=1980, position='president')\n2. f(year=1980, position='vice president')\n"
+        "3. f(year=1975, position='president')\n4. f(year=1975, position='vice president')\n"
+        "5. f(year=1975, position='vice president')\n6. f(year=1980)"
+    )
+    assert count_planned_calls(plan, request) == 4
+    assert count_planned_calls(plan, request, combinations=False) == 3  # line 4 brings no single new value
+    by_year = "California's population in 1980 and 1990, and its real GDP in the same years"
+    gdp = ' p("California", 1980)\n2. p("California", 1990)\n3. g("California", 1980, "real")\n'
+    gdp += '4. g("California", 1990, "real")'
+    assert count_planned_calls(gdp, by_year) == 4  # line 4 holds line 2's values and more: still its own call
+    legs = "Directions from Oslo to Bergen, then from Bergen to Trondheim, then back from Trondheim to Oslo"
+    trip = ' d("Oslo", "Bergen")\n2. d("Bergen", "Trondheim")\n3. d("Trondheim", "Oslo")\n4. d("Oslo", "Rome")'
+    assert count_planned_calls(trip, legs) == 3  # "Rome" is invented; "Oslo" alone is part of line 1
+
+
 def test_a_plan_with_nothing_grounded_leaves_the_count_to_the_model() -> None:
     assert count_planned_calls(" look it up\n2. answer", "What is the capital of France?") is None
 
@@ -84,4 +102,6 @@ def test_a_plan_stalls_at_the_first_line_that_adds_nothing() -> None:
     assert not plan_stalled([' w("Paris")'], request)
     assert not plan_stalled([' w("Paris")', '2. w("Tokyo")'], request)
     assert plan_stalled([' w("Paris")', '2. w("Tokyo")', '3. w("Paris")'], request)
+    assert plan_stalled([' w("Paris", "Tokyo")', '2. w("Tokyo")'], request)  # part of one earlier line
+    assert plan_stalled([' w("Paris")', '2. w("Tokyo")', '3. w("Paris", "Tokyo")'], request)  # merges 1 and 2
     assert plan_stalled([" look it up"], request)

@@ -88,7 +88,9 @@ def run_bench(
     out.mkdir(parents=True, exist_ok=True)
     _check_same_options(out / "run.json", {**dataclasses.asdict(options), "exec_loop": exec_loop}, resume)
     wanted = {e.id for e in entries}
-    for system, path in systems:
+    # The baseline first: it does not depend on rixin's code, so a long run interrupted after it can be resumed
+    # under a newer engine without mixing two versions of rixin in one system's items.
+    for system, path in reversed(systems):
         done = len(finished_ids(path) & wanted) if resume else 0
         total = len(entries)
 

@@ -471,15 +471,16 @@ class _Run:
         except GrammarError:
             return None
         request = "\n".join(m.content or "" for m in conversation if m.role == "user")
+        combinations = self.options.plan_combinations
 
         def stop_when_a_line_adds_nothing(text: str) -> bool:
             # Once a finished line brings nothing new, the rest of the list is invention: stop paying for it.
-            return plan_stalled(text.split("\n")[:-1], request)
+            return plan_stalled(text.split("\n")[:-1], request, combinations=combinations)
 
         completion = self.generate(
             model, prompt, "plan", constraint=constraint, options=options, stop_when=stop_when_a_line_adds_nothing
         )
-        planned = count_planned_calls(completion.text, request)
+        planned = count_planned_calls(completion.text, request, combinations=combinations)
         return min(limit, planned) if planned else None
 
     def call_constraint(self, model: LlamaModel, exact: int | None = None) -> GrammarConstraint:

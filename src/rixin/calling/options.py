@@ -31,6 +31,11 @@ class CallingOptions:
     is then generated with exactly that many entries. Measured on Qwen2.5-Coder-0.5B (BFCL dev sample, seed 7,
     15 per category): parallel 33% → 60%, parallel_multiple 13% → 40%, simple_python and multiple unchanged
     (docs/results.md). When no planned line is grounded, the count is left to the model (`parallel_bias`)."""
+    plan_combinations: bool = True
+    """With `plan_calls`: a planned line also counts when its grounded values are a combination no counted line
+    already holds (1980 + "vice president" after 1980 + "president" and 1975 + "president"), not only when it
+    brings a value no earlier line brought. Invented lines still do not count: their grounded values are a part
+    of one earlier line's."""
     stop_repeats: bool = True
     """For `auto`: when the model only repeats calls whose results it already has, make it answer instead."""
     shortlist: int | None = 12

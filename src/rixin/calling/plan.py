@@ -2,9 +2,10 @@
 
 Asked to list the calls a request needs, a small model lists the right ones first and then keeps going
 (measured on Qwen2.5-Coder-0.5B: "Convert 20 EUR to JPY" got eight lines, the later ones with currencies
-the user never named). A planned line counts only if it brings a value the request actually contains and
-that no earlier counted line already brought: that keeps "Paris" and "Tokyo" as two calls and drops the
-invented ones.
+the user never named). A planned line counts only if it brings values the request actually contains in a
+combination that no counted line already holds: that keeps "Paris" and "Tokyo" as two calls, keeps 1975 +
+"vice president" after 1980 + "vice president" and 1975 + "president", and drops the invented lines (their
+grounded values are all part of an earlier line's).
 """
 
 from __future__ import annotations
@@ -39,22 +40,35 @@ def grounded(value: str, request: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(value)}(?!\w)", request, re.IGNORECASE) is not None
 
 
-def count_planned_calls(plan: str, request: str) -> int | None:
-    """Planned lines that each bring a new value grounded in the request; None when no line is grounded (the
-    plan says nothing reliable, so the count is left to the model)."""
-    seen: set[str] = set()
-    count = 0
-    for line in plan.splitlines():
-        fresh = {v.lower() for v in plan_values(line) if grounded(v, request)} - seen
+def count_planned_calls(plan: str, request: str, *, combinations: bool = True) -> int | None:
+    """Planned lines that each bring something new grounded in the request; None when no line is grounded (the
+    plan says nothing reliable, so the count is left to the model). With `combinations`, a line counts when
+    its grounded values are not all held by one counted line (a new combination of known values counts: the
+    requests "the president and the vice president in 1980 and 1975" need four calls over four values);
+    without, only a line with a value no earlier line brought counts."""
+    return len(_counted_lines(plan.splitlines(), request, combinations)) or None
+
+
+def _counted_lines(lines: list[str], request: str, combinations: bool) -> list[set[str]]:
+    counted: list[set[str]] = []
+    for line in lines:
+        values = {v.lower() for v in plan_values(line) if grounded(v, request)}
+        if not values:
+            continue
+        fresh = not values <= set().union(*counted)
+        if not fresh and combinations:
+            # Known values in a new combination: a call of its own, unless one counted line holds them all (a
+            # repeat) or they hold two counted lines' values (a line that merges earlier calls: "Paris, Tokyo").
+            fresh = not any(values <= earlier for earlier in counted)
+            fresh = fresh and sum(values > earlier for earlier in counted) < 2
         if fresh:
-            count += 1
-            seen |= fresh
-    return count or None
+            counted.append(values)
+    return counted
 
 
-def plan_stalled(finished_lines: list[str], request: str) -> bool:
-    """Whether the last finished line of a plan brought no new grounded value (nothing after it will count)."""
+def plan_stalled(finished_lines: list[str], request: str, *, combinations: bool = True) -> bool:
+    """Whether the last finished line of a plan brought nothing new (nothing after it will count)."""
     if not finished_lines:
         return False
-    before = count_planned_calls("\n".join(finished_lines[:-1]), request) or 0
-    return (count_planned_calls("\n".join(finished_lines), request) or 0) == before
+    before = len(_counted_lines(finished_lines[:-1], request, combinations))
+    return len(_counted_lines(finished_lines, request, combinations)) == before
