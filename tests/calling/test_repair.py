@@ -473,3 +473,21 @@ def test_with_options_shares_the_model() -> None:
     assert changed.options.max_repairs == 5 and not changed.options.reuse_prefix
     assert engine.options == CallingOptions()
     assert changed.name == "scripted"
+
+
+@pytest.mark.parametrize("in_prompt", [False, True])
+def test_the_plan_counts_the_calls_and_with_plan_in_prompt_leads_them(in_prompt: bool) -> None:
+    ask = [Message(role="user", content="Weather in Paris and in Rome?")]
+    plan = ' get_weather(city="Paris")\n2. get_weather(city="Rome")\n3. get_weather(city="Lyon")\n'
+    calls = listed(("get_weather", {"city": "Paris"}), ("get_weather", {"city": "Rome"}))
+    model = ScriptedModel([plan, calls])
+    options = CallingOptions(plan_in_prompt=in_prompt, ground_calls=False)
+    result = Engine(model, options).chat(ask, tools=TOOLS, tool_choice="required")
+    assert summary(result) == [("get_weather", {"city": "Paris"}), ("get_weather", {"city": "Rome"})]
+    assert [a.stage for a in result.attempts] == ["plan", "call"]
+    plan_prompt, call_prompt = model.prompts
+    assert plan_prompt.endswith(HERMES.plan_prefix)
+    # "Lyon" is not in the request: that line does not count, so the plan says two calls, Paris and Rome
+    grounded_plan = HERMES.plan_prefix + ' get_weather(city="Paris")\n2. get_weather(city="Rome")\n'
+    assert call_prompt.endswith(grounded_plan) is in_prompt
+    assert in_prompt or HERMES.plan_prefix not in call_prompt

@@ -30,7 +30,7 @@ from rixin.calling.fewshot import Example, nearest_examples
 from rixin.calling.grounding import Context, check_grounding, drop_ungrounded_optional
 from rixin.calling.options import CallingOptions
 from rixin.calling.parse import ParsedCall, ParseResult, parse_tool_calls
-from rixin.calling.plan import count_planned_calls, plan_stalled
+from rixin.calling.plan import counted_plan_lines, numbered, plan_stalled
 from rixin.calling.prompt import render_prompt
 from rixin.calling.shortlist import shortlist
 from rixin.errors import EndpointError, ToolSchemaError
@@ -340,9 +340,12 @@ class _Run:
     def call(self, model: LlamaModel, conversation: list[Message], *, repairing: bool = False) -> ChatResult:
         """Generate calls (under the constraint when enabled), validating and repairing."""
         last_raw, problems = "", ["no call was produced"]
-        planned = self.plan_count(model, conversation) if self.plans_calls() and not repairing else None
+        plan = self.plan(model, conversation) if self.plans_calls() and not repairing else []
+        planned = min(len(plan), self.options.max_parallel_calls) or None
         for attempt in range(self.options.max_repairs + 1):
             prompt = self.prompt(model, conversation)
+            if plan and self.options.plan_in_prompt:  # the calls follow the grounded lines of the plan
+                prompt += self.family.plan_prefix + numbered(plan[:planned])
             constraint = self.call_constraint(model, planned) if self.options.constrained else None
             stage = "repair" if repairing or attempt > 0 else "call"
             completion = self.generate(model, prompt, stage, constraint=constraint)
@@ -459,17 +462,18 @@ class _Run:
     def plans_calls(self) -> bool:
         return self.options.plan_calls and self.options.constrained and self.parallel and self.as_list()
 
-    def plan_count(self, model: LlamaModel, conversation: list[Message]) -> int | None:
-        """How many calls the model's own plan grounds in the request (None: let the model decide)."""
+    def plan(self, model: LlamaModel, conversation: list[Message]) -> list[str]:
+        """The lines of the model's own plan that are grounded in the request, one per call (none: let the model
+        decide how many)."""
         limit = self.options.max_parallel_calls
         if self.generation.max_tokens < 16:  # no room for a plan worth having within the caller's budget
-            return None
+            return []
         prompt = self.prompt(model, conversation) + self.family.plan_prefix
         options = self.generation.model_copy(update={"max_tokens": min(48 * limit, self.generation.max_tokens)})
         try:
             constraint = self.constraint(model, plan_grammar(limit))
         except GrammarError:
-            return None
+            return []
         request = "\n".join(m.content or "" for m in conversation if m.role == "user")
         combinations = self.options.plan_combinations
 
@@ -480,8 +484,7 @@ class _Run:
         completion = self.generate(
             model, prompt, "plan", constraint=constraint, options=options, stop_when=stop_when_a_line_adds_nothing
         )
-        planned = count_planned_calls(completion.text, request, combinations=combinations)
-        return min(limit, planned) if planned else None
+        return counted_plan_lines(completion.text, request, combinations=combinations)
 
     def call_constraint(self, model: LlamaModel, exact: int | None = None) -> GrammarConstraint:
         as_list = self.as_list()

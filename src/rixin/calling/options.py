@@ -36,6 +36,9 @@ class CallingOptions:
     already holds (1980 + "vice president" after 1980 + "president" and 1975 + "president"), not only when it
     brings a value no earlier line brought. Invented lines still do not count: their grounded values are a part
     of one earlier line's."""
+    plan_in_prompt: bool = False
+    """With `plan_calls`: the calls are generated after the plan's counted lines (in the same assistant turn),
+    so that they follow the plan, rather than from the conversation alone."""
     stop_repeats: bool = True
     """For `auto`: when the model only repeats calls whose results it already has, make it answer instead."""
     shortlist: int | None = 12

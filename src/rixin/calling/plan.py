@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 _QUOTED = re.compile(r"\"([^\"\n]{1,80})\"|'([^'\n]{1,80})'")
+_LINE_NUMBER = re.compile(r"^\s*\d+\.")
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])")
 
 
@@ -46,12 +47,26 @@ def count_planned_calls(plan: str, request: str, *, combinations: bool = True) -
     its grounded values are not all held by one counted line (a new combination of known values counts: the
     requests "the president and the vice president in 1980 and 1975" need four calls over four values);
     without, only a line with a value no earlier line brought counts."""
-    return len(_counted_lines(plan.splitlines(), request, combinations)) or None
+    return len(counted_plan_lines(plan, request, combinations=combinations)) or None
 
 
-def _counted_lines(lines: list[str], request: str, combinations: bool) -> list[set[str]]:
+def counted_plan_lines(plan: str, request: str, *, combinations: bool = True) -> list[str]:
+    """The planned lines that count (see `count_planned_calls`), without their numbers."""
+    lines = plan.splitlines()
+    counted = _counted_lines(lines, request, combinations)
+    return [_LINE_NUMBER.sub("", lines[index]).strip() for index, _ in counted]
+
+
+def numbered(lines: list[str]) -> str:
+    """The lines as the continuation of a plan prefix that ends in "1.": " a\n2. b\n"."""
+    return "".join(f" {line}\n" if index == 0 else f"{index + 1}. {line}\n" for index, line in enumerate(lines))
+
+
+def _counted_lines(lines: list[str], request: str, combinations: bool) -> list[tuple[int, set[str]]]:
+    """(line index, grounded values) of each line that counts."""
+    found: list[tuple[int, set[str]]] = []
     counted: list[set[str]] = []
-    for line in lines:
+    for index, line in enumerate(lines):
         values = {v.lower() for v in plan_values(line) if grounded(v, request)}
         if not values:
             continue
@@ -63,7 +78,8 @@ def _counted_lines(lines: list[str], request: str, combinations: bool) -> list[s
             fresh = fresh and sum(values > earlier for earlier in counted) < 2
         if fresh:
             counted.append(values)
-    return counted
+            found.append((index, values))
+    return found
 
 
 def plan_stalled(finished_lines: list[str], request: str, *, combinations: bool = True) -> bool:

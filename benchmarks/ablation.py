@@ -1,0 +1,106 @@
+"""Ablation of the function-calling engine's techniques (issue 7): each technique switched off alone (and each
+opt-in technique switched on alone) against the defaults, on one sample, with one `rixin bench` run per
+configuration. Prints a markdown table: accuracy per category, the three error kinds overall, median s/item,
+and the change in overall accuracy against the defaults measured in the same invocation.
+
+    python benchmarks/ablation.py --model qwen2.5-coder-0.5b --out runs/ablation-q05
+    python benchmarks/ablation.py --model qwen2.5-coder-1.5b --out runs/ablation-q15 --only defaults,plan_calls
+
+Each configuration's run lives in OUT/<name> and is resumed when present, so an interrupted ablation
+continues where it stopped (`rixin bench --resume`). Run it on an otherwise idle machine: the times are
+part of the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+DEV_SUITE = "bfcl:simple_python,bfcl:multiple,bfcl:parallel,bfcl:parallel_multiple,bfcl:irrelevance,exec:all"
+
+# name → engine options that differ from the defaults (one technique each)
+CONFIGS: dict[str, dict[str, str]] = {
+    "defaults": {},
+    "constrained": {"constrained": "false"},
+    "decide_first": {"decide_first": "false"},
+    "parallel_bias": {"parallel_bias": "0"},
+    "plan_calls": {"plan_calls": "false"},
+    "plan_combinations": {"plan_combinations": "false"},
+    "ground_calls": {"ground_calls": "false"},
+    "ground_optional": {"ground_optional": "false"},
+    "shortlist": {"shortlist": "null"},
+    "stop_repeats": {"stop_repeats": "false"},
+    "+plan_in_prompt": {"plan_in_prompt": "true"},
+    "+few_shot": {"few_shot": "2"},
+    "+self_check": {"self_check": "true"},
+    "+remind_request": {"remind_request": "true"},
+}
+
+
+def rixin_command() -> list[str]:
+    script = Path(sys.executable).with_name("rixin")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "rixin.cli.main"]
+
+
+def run_config(name: str, changes: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
+    out = Path(args.out) / name
+    command = [*rixin_command(), "bench", "--suite", args.suite, "--limit", str(args.limit), "--seed", str(args.seed)]
+    command += ["--out", str(out)]
+    if args.model:
+        command += ["--model", args.model]
+    for key, value in changes.items():
+        command += ["--engine-option", f"{key}={value}"]
+    if (out / "items.jsonl").exists():
+        command.append("--resume")
+    print(f"# {name}: {' '.join(command)}", file=sys.stderr, flush=True)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    summary: dict[str, Any] = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    return summary
+
+
+def percent(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+def table(results: dict[str, dict[str, Any]]) -> str:
+    first = next(iter(results.values()))
+    categories = list(first["systems"]["rixin"]["categories"])
+    header = ["technique off (on, for +)", *categories, "overall", "selection", "argument", "not exec.", "s/item"]
+    lines = ["| " + " | ".join(header) + " | Δ overall |", "|" + "---|" + "---:|" * (len(header) - 1) + "---:|"]
+    base = results.get("defaults", first)["systems"]["rixin"]["overall"]["accuracy"]
+    for name, summary in results.items():
+        rixin = summary["systems"]["rixin"]
+        overall = rixin["overall"]
+        cells = [percent(rixin["categories"][c]["accuracy"]) for c in categories]
+        cells += [percent(overall[k]) for k in ("accuracy", "selection", "argument", "non_executable")]
+        cells.append(f"{overall['median_latency_s']:.2f}")
+        delta = 100 * (overall["accuracy"] - base)
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {delta:+.1f} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default=None, help="as for rixin bench (default: the embedded default)")
+    parser.add_argument("--suite", default=DEV_SUITE)
+    parser.add_argument("--limit", type=int, default=15, help="items per category (default 15)")
+    parser.add_argument("--seed", type=int, default=7, help="the development seed (the reports use seed 0)")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--only", default="", help="comma-separated configuration names (default: all)")
+    args = parser.parse_args()
+    wanted = [name for name in args.only.split(",") if name] or list(CONFIGS)
+    unknown = [name for name in wanted if name not in CONFIGS]
+    if unknown:
+        parser.error(f"unknown configuration(s) {', '.join(unknown)}; valid: {', '.join(CONFIGS)}")
+    results = {name: run_config(name, CONFIGS[name], args) for name in wanted}
+    print(f"model: {args.model or 'default'}; suite: {args.suite}; --limit {args.limit} --seed {args.seed}\n")
+    print(table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
