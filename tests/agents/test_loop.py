@@ -144,6 +144,28 @@ def test_first_tool_choice_applies_to_the_first_turn_only() -> None:
     assert choices == ["auto"]
 
 
+def test_after_a_failed_call_the_next_turns_must_call_a_bounded_number_of_times() -> None:
+    choices: list[object] = []
+
+    class Recording(ScriptedModel):
+        def chat(self, messages: Sequence[Message | dict[str, Any]], **kwargs: Any) -> ChatResult:
+            choices.append(kwargs["tool_choice"])
+            return super().chat(messages, **kwargs)
+
+    script = [calls(("fail", {"reason": "a"})), calls(("fail", {"reason": "b"})), calls(("fail", {"reason": "c"}))]
+    run = run_agent_to_end(Agent(tools=[fail], forced_retries=2), Recording([*script, answer("gave up")]), "go")
+    assert choices == ["auto", "required", "required", "auto"] and run.answer == "gave up"
+
+    choices.clear()  # a refused repeat did not run: nothing new failed, so the next turn is free again
+    again = [calls(("fail", {"reason": "a"})), calls(("fail", {"reason": "a"})), answer("sorry")]
+    run_agent_to_end(Agent(tools=[fail]), Recording(again), "go")
+    assert choices == ["auto", "required", "auto"]
+
+    choices.clear()  # without self-correction the model is left free
+    run_agent_to_end(Agent(tools=[fail], self_correct=False), Recording([script[0], answer("no")]), "go")
+    assert choices == ["auto", "auto"]
+
+
 def test_turn_and_call_limits() -> None:
     looping = ScriptedModel([calls(("add", {"a": i, "b": 1})) for i in range(5)])
     run = run_agent_to_end(Agent(tools=[add], max_turns=3), looping, "loop")

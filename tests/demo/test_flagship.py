@@ -83,8 +83,9 @@ def test_an_error_is_fed_back_and_an_unlabelled_chart_is_sent_back_for_names(tmp
     assert outcome.ok and outcome.image == tmp_path / OUTPUT_NAME and outcome.image.read_bytes()[:4] == b"\x89PNG"
     assert outcome.code_runs == 3 and outcome.code_errors == 1 and outcome.reviews == 1 and outcome.labelled
     assert "no province names" in model.requests[-1]
-    # the review asks for a change, so its first turn must run code rather than claim the change was made
-    assert model.tool_choices == ["auto", "auto", "auto", "required", "auto"]
+    # after the failed cell the next turn must run code (self-correction); the review asks for a change, so its
+    # first turn must run code rather than claim the change was made
+    assert model.tool_choices == ["auto", "required", "auto", "required", "auto"]
     kinds = [step.kind for step in outcome.steps]
     assert kinds == ["call", "result", "call", "result", "answer", "call", "result", "answer"]
 

@@ -18,7 +18,7 @@ from rixin.agents.steps import AgentRun, Step, StepKind, format_arguments
 from rixin.errors import RixinError
 from rixin.models import ChatModel
 from rixin.tools import Tool
-from rixin.types import GenerationOptions, Message, ToolCall, Usage
+from rixin.types import GenerationOptions, Message, ToolCall, ToolChoice, Usage
 
 __all__ = ["Agent", "AgentRun", "Step", "StepKind", "format_arguments", "run_agent", "run_agent_to_end"]
 
@@ -83,6 +83,8 @@ def _turns(
     denied: dict[tuple[str, str], str] = {}  # call → why a person refused it
     repeats = 0
     last_turn_failed = False
+    fix_now = False  # a call ran and failed last turn: with self-correction, this turn must call again
+    forced_left = agent.forced_retries if agent.self_correct else 0
     reported: set[str] = set()  # MCP servers whose stop was already announced
     has_code_tool = CODE_TOOL in by_name
     for turn in range(1, agent.max_turns + 1):
@@ -93,11 +95,15 @@ def _turns(
         # Greedy decoding after a failure tends to write the same thing again; a little sampling breaks the loop.
         temperature = agent.retry_temperature if last_turn_failed and agent.self_correct else agent.temperature
         options = GenerationOptions(max_tokens=agent.max_tokens, temperature=temperature, seed=agent.seed)
+        tool_choice: ToolChoice = agent.first_tool_choice if turn == 1 else "auto"
+        if fix_now and forced_left > 0:
+            forced_left -= 1
+            tool_choice = "required"
         try:
             result = model.chat(
                 messages,
                 tools=tools or None,
-                tool_choice=agent.first_tool_choice if turn == 1 and tools else "auto",
+                tool_choice=tool_choice if tools else "auto",
                 parallel_tool_calls=agent.parallel_tool_calls,
                 options=options,
             )
@@ -142,7 +148,7 @@ def _turns(
         executed = {
             call.id: (reply, took) for call, reply, took in _execute_all(tools, fresh, model, agent.max_result_chars)
         }
-        last_turn_failed = False
+        last_turn_failed = fix_now = False
         for call in calls:
             if call.id in executed:
                 reply, took = executed[call.id]
@@ -157,6 +163,7 @@ def _turns(
             is_error = _is_error(reply)
             last_turn_failed = last_turn_failed or is_error
             if is_error and call.id in executed:
+                fix_now = True
                 failed[_key(call)] = _failure_summary(reply.content or "")
                 if agent.self_correct:
                     reply.content = f"{reply.content}\n\n{CORRECTION_HINT}"
