@@ -188,6 +188,32 @@ def test_tool_call_grammar_accepts_valid_calls_only(byte_tokenizer: Any) -> None
     assert not matches(byte_tokenizer, single, tagged(unit, as_list=False))
 
 
+def test_a_date_parameter_admits_only_dates(byte_tokenizer: Any) -> None:
+    """A `datetime.date` parameter becomes `format: date`, and the grammar holds the model to YYYY-MM-DD (the
+    0.5B writes "2025-07-17T14:00:00Z" where a tool documents YYYY-MM-DD only in words)."""
+    import datetime
+
+    from rixin.tools import tool
+
+    @tool
+    def list_events(day: datetime.date) -> list[str]:
+        """List the events of a day.
+
+        Args:
+            day: the day
+        """
+        return []
+
+    grammar = tool_call_grammar(
+        [list_events], open_tag="<tool_call>", close_tag="</tool_call>", tags_are_tokens=False, max_calls=1
+    )
+    call = {"name": "list_events", "arguments": {"day": "2025-07-17"}}
+    assert matches(byte_tokenizer, grammar, tagged(call, as_list=False))
+    for wrong in ("2025-07-17T14:00:00Z", "17/07/2025", "2025-13-01"):
+        call["arguments"]["day"] = wrong
+        assert not matches(byte_tokenizer, grammar, tagged(call, as_list=False)), wrong
+
+
 def test_parallel_grammars_bound_the_number_of_calls(byte_tokenizer: Any) -> None:
     tools = [get_weather, convert_currency]
     listed = tool_call_grammar(
