@@ -207,11 +207,12 @@ def test_a_date_parameter_admits_only_dates(byte_tokenizer: Any) -> None:
     grammar = tool_call_grammar(
         [list_events], open_tag="<tool_call>", close_tag="</tool_call>", tags_are_tokens=False, max_calls=1
     )
-    call = {"name": "list_events", "arguments": {"day": "2025-07-17"}}
-    assert matches(byte_tokenizer, grammar, tagged(call, as_list=False))
+    def call(day: str) -> dict[str, Any]:
+        return {"name": "list_events", "arguments": {"day": day}}
+
+    assert matches(byte_tokenizer, grammar, tagged(call("2025-07-17"), as_list=False))
     for wrong in ("2025-07-17T14:00:00Z", "17/07/2025", "2025-13-01"):
-        call["arguments"]["day"] = wrong
-        assert not matches(byte_tokenizer, grammar, tagged(call, as_list=False)), wrong
+        assert not matches(byte_tokenizer, grammar, tagged(call(wrong), as_list=False)), wrong
 
 
 def test_parallel_grammars_bound_the_number_of_calls(byte_tokenizer: Any) -> None:
