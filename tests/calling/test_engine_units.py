@@ -207,6 +207,7 @@ def test_a_date_parameter_admits_only_dates(byte_tokenizer: Any) -> None:
     grammar = tool_call_grammar(
         [list_events], open_tag="<tool_call>", close_tag="</tool_call>", tags_are_tokens=False, max_calls=1
     )
+
     def call(day: str) -> dict[str, Any]:
         return {"name": "list_events", "arguments": {"day": day}}
 
