@@ -35,6 +35,7 @@ CONFIGS: dict[str, dict[str, str]] = {
     "shortlist": {"shortlist": "null"},
     "stop_repeats": {"stop_repeats": "false"},
     "+plan_in_prompt": {"plan_in_prompt": "true"},
+    "+plan_end_penalty": {"plan_end_penalty": "2"},
     "+few_shot": {"few_shot": "2"},
     "+self_check": {"self_check": "true"},
     "+remind_request": {"remind_request": "true"},

@@ -550,3 +550,22 @@ def test_parse_model_spec_unknown_lists_the_embedded_models(spec: str) -> None:
 def test_parse_model_spec_rejects_other_schemes(spec: str) -> None:
     with pytest.raises(ModelNotFoundError, match="URL#MODEL or MODEL@URL"):
         parse_model_spec(spec)
+
+
+def test_plan_constraint_makes_ending_the_plan_less_likely(byte_tokenizer: Any) -> None:
+    from rixin.calling.constrain import PlanConstraint, plan_grammar
+
+    n_vocab = byte_tokenizer.vocab_size
+    eos = byte_tokenizer.eos_token
+    constraint = PlanConstraint(byte_tokenizer, plan_grammar(3), n_vocab, end_penalty=3.0)
+    for token in byte_tokenizer.tokenize_str(' f("Paris")'):
+        assert constraint.accept(token)
+    logits = np.zeros(n_vocab, dtype=np.float32)
+    constraint.mask(logits)
+    assert logits[eos] == -3.0  # the plan may end here, less likely
+    assert logits[ord("\n")] == 0.0 and logits[ord("x")] == 0.0  # the line may go on, or a new line begin
+    for token in byte_tokenizer.tokenize_str("\n"):
+        assert constraint.accept(token)
+    logits = np.zeros(n_vocab, dtype=np.float32)
+    constraint.mask(logits)
+    assert logits[ord("2")] == 0.0 and logits[eos] == -3.0 and logits[ord("x")] == -np.inf

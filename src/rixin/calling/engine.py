@@ -20,6 +20,7 @@ from rixin.calling.constrain import (
     CallListConstraint,
     GrammarConstraint,
     GrammarError,
+    PlanConstraint,
     json_grammar,
     plan_grammar,
     text_grammar,
@@ -470,8 +471,13 @@ class _Run:
             return []
         prompt = self.prompt(model, conversation) + self.family.plan_prefix
         options = self.generation.model_copy(update={"max_tokens": min(48 * limit, self.generation.max_tokens)})
+        lark, penalty = plan_grammar(limit), self.options.plan_end_penalty
         try:
-            constraint = self.constraint(model, plan_grammar(limit))
+            constraint = (
+                PlanConstraint(model.constraint_tokenizer(), lark, model.info.n_vocab, end_penalty=penalty)
+                if penalty
+                else self.constraint(model, lark)
+            )
         except GrammarError:
             return []
         request = "\n".join(m.content or "" for m in conversation if m.role == "user")

@@ -36,6 +36,10 @@ class CallingOptions:
     already holds (1980 + "vice president" after 1980 + "president" and 1975 + "president"), not only when it
     brings a value no earlier line brought. Invented lines still do not count: their grounded values are a part
     of one earlier line's."""
+    plan_end_penalty: float = 0.0
+    """With `plan_calls`: subtracted from the log-odds of ending the plan (0: off). The 0.5B's plans stop at two
+    lines in most of the parallel_multiple items it under-counts (docs/results.md §13); lines that add nothing
+    still stop the plan and do not count."""
     plan_in_prompt: bool = False
     """With `plan_calls`: the calls are generated after the plan's counted lines (in the same assistant turn),
     so that they follow the plan, rather than from the conversation alone."""
