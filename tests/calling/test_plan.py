@@ -15,6 +15,16 @@ def test_values_are_quoted_strings_and_numbers() -> None:
     assert plan_values('f("a 3 b")') == ["a 3 b"]  # numbers inside quotes stay part of the string
 
 
+def test_a_plan_in_prose_brings_its_names() -> None:
+    assert plan_values("Get the current weather for Cairo") == ["Cairo"]  # the first word is the sentence's
+    assert plan_values(" `Convert 10 EUR to JPY`") == ["10", "EUR", "JPY"]
+    assert plan_values("2. Find flights from New York to Rio de Janeiro") == ["New York", "Rio", "Janeiro"]
+    request = "Convert 10 EUR to JPY and 20 GBP to USD, then tell me the weather in Cairo."
+    plan = " Convert 10 EUR to JPY\n2. Convert 20 GBP to USD\n3. Get the current weather for Cairo\n"
+    plan += "4. Get the weather for Oslo"
+    assert count_planned_calls(plan, request) == 3  # measured: the 0.5B planned this, and 2 were counted before
+
+
 @pytest.mark.parametrize(
     ("value", "request_text", "expected"),
     [

@@ -14,14 +14,19 @@ import re
 
 _QUOTED = re.compile(r"\"([^\"\n]{1,80})\"|'([^'\n]{1,80})'")
 _LINE_NUMBER = re.compile(r"^\s*\d+\.")
+_NAME = re.compile(r"(?<![\w.])[A-Z][\w'-]*(?: [A-Z][\w'-]*)*")
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])")
 
 
 def plan_values(line: str) -> list[str]:
-    """The literal values in one planned line: quoted strings and numbers (outside the quotes)."""
+    """The literal values in one planned line: quoted strings, and outside the quotes numbers and capitalised
+    names after the line's first word (plans in prose: "Get the current weather for Cairo")."""
     values = [a or b for a, b in _QUOTED.findall(line)]
     unquoted = _QUOTED.sub(" ", line)
     values += _NUMBER.findall(unquoted)
+    words = _LINE_NUMBER.sub("", unquoted).strip().lstrip("`*- ").split(None, 1)
+    if len(words) == 2:
+        values += _NAME.findall(words[1])
     return [value.strip() for value in values if value.strip()]
 
 
