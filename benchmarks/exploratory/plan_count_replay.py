@@ -1,0 +1,52 @@
+"""How would today's plan counting count the plans a finished run logged? (development analysis)
+
+    python benchmarks/exploratory/plan_count_replay.py runs/DIR [runs/DIR2 ...]
+
+For every rixin BFCL item of the run whose raw output holds a plan (the stages are logged separated by
+"\\n---\\n": decide, plan, call), re-counts the plan with `count_planned_calls` — with and without
+`plan_combinations` — and compares the count with the number of gold calls. Prints, per category, how many plans
+count right, over, under, or not at all (None: the count is left to the model). The logged plans were cut
+where the engine of that run stopped them, so a rule that would have let a plan go on is under-estimated.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import sys
+from pathlib import Path
+
+from rixin.bench.bfcl import load_category
+from rixin.calling.plan import count_planned_calls
+
+CATEGORIES = ("simple_python", "multiple", "parallel", "parallel_multiple")
+
+
+def main(runs: list[str]) -> None:
+    items = {item.id: item for category in CATEGORIES for item in load_category(category)}
+    for run in runs:
+        stats: collections.Counter[tuple[str, str, str]] = collections.Counter()
+        for line in Path(run, "items.jsonl").read_text(encoding="utf-8").splitlines():
+            result = json.loads(line)
+            item = items.get(result["id"])
+            if result.get("system", "rixin") != "rixin" or item is None or item.gold is None:
+                continue
+            stages = result["raw_output"].split("\n---\n")
+            if len(stages) < 3:
+                continue
+            request = "\n".join(m["content"] for m in item.messages if m["role"] == "user")
+            for rule, combinations in (("values", False), ("combinations", True)):
+                count = count_planned_calls(stages[1], request, combinations=combinations)
+                gold = len(item.gold)
+                verdict = "none" if count is None else "right" if count == gold else "over" if count > gold else "under"
+                stats[(item.category, rule, verdict)] += 1
+        print(run)
+        for category in CATEGORIES:
+            for rule in ("values", "combinations"):
+                row = {v: stats[(category, rule, v)] for v in ("right", "over", "under", "none")}
+                if any(row.values()):
+                    print(f"  {category:18} {rule:13} " + "  ".join(f"{k} {n:3}" for k, n in row.items()))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
