@@ -115,3 +115,21 @@ def test_a_plan_stalls_at_the_first_line_that_adds_nothing() -> None:
     assert plan_stalled([' w("Paris", "Tokyo")', '2. w("Tokyo")'], request)  # part of one earlier line
     assert plan_stalled([' w("Paris")', '2. w("Tokyo")', '3. w("Paris", "Tokyo")'], request)  # merges 1 and 2
     assert plan_stalled([" look it up"], request)
+
+
+def test_the_next_planned_call_is_a_tool_not_yet_called_with_a_value_from_the_conversation() -> None:
+    from rixin.calling.plan import next_call_planned
+
+    context = 'Find the cheapest flight from Oslo to Rome on 2025-08-04 and book it.\n[{"id": "FL201"}]'
+    tools = {"search_flights", "book_flight"}
+    done = [("search_flights", {"oslo", "rome", "2025-08-04"})]
+    search_again = ' search_flights(origin="Oslo", destination="Rome", date="2025-08-04")'
+    book = '2. book_flight(flight_id="FL201", passengers=1)'
+    assert next_call_planned(f"{search_again}\n{book}", context, tools, done) == "book_flight"
+    assert next_call_planned(search_again, context, tools, done) is None  # already made
+    assert next_call_planned(' book_flight(flight_id="FL999")', context, tools, done) is None  # an invented id
+    assert next_call_planned(' cancel_booking(booking_id="FL201")', context, tools, done) is None  # not a tool
+    assert next_call_planned(" Book the cheapest flight, FL201", context, tools, done) is None  # no call in it
+    assert next_call_planned(' search_flights(origin="Rome", destination="Oslo")', context, tools, done) is None
+    back = ' search_flights(origin="Rome", destination="Oslo", date="2025-08-11")'
+    assert next_call_planned(back, context + " back on 2025-08-11", tools, done) == "search_flights"

@@ -491,3 +491,32 @@ def test_the_plan_counts_the_calls_and_with_plan_in_prompt_leads_them(in_prompt:
     grounded_plan = HERMES.plan_prefix + ' get_weather(city="Paris")\n2. get_weather(city="Rome")\n'
     assert call_prompt.endswith(grounded_plan) is in_prompt
     assert in_prompt or HERMES.plan_prefix not in call_prompt
+
+
+def weather_then_money() -> list[Message]:
+    return [
+        Message(role="user", content="How warm is Paris? Then convert 20 EUR to USD."),
+        Message(role="assistant", tool_calls=[call("get_weather", {"city": "Paris"}, "c1")]),
+        Message(role="tool", tool_call_id="c1", name="get_weather", content='{"temperature": 8}'),
+    ]
+
+
+def test_plan_next_makes_the_call_the_request_still_needs() -> None:
+    plan = ' get_weather(city="Paris")\n2. convert_currency(amount=20, from_currency="EUR", to_currency="USD")\n'
+    money = {"amount": 20, "from_currency": "EUR", "to_currency": "USD"}
+    model = ScriptedModel([plan, listed(("convert_currency", money))])
+    result = Engine(model, CallingOptions(plan_next=True, plan_calls=False)).chat(weather_then_money(), tools=TOOLS)
+    assert summary(result) == [("convert_currency", money)]
+    assert [a.stage for a in result.attempts] == ["plan", "call"]
+    assert model.prompts[0].endswith(HERMES.next_plan_prefix)
+
+
+def test_plan_next_lets_the_model_answer_when_nothing_new_is_planned() -> None:
+    model = ScriptedModel([' get_weather(city="Paris")\n', "It is 8 degrees in Paris."])
+    options = CallingOptions(plan_next=True, plan_calls=False)
+    result = Engine(model, options).chat(weather_then_money(), tools=TOOLS)
+    assert result.message.content == "It is 8 degrees in Paris." and not result.message.tool_calls
+    assert [a.stage for a in result.attempts] == ["plan", "decide", "answer"]
+    off = ScriptedModel(["It is 8 degrees in Paris."])
+    Engine(off, CallingOptions(plan_calls=False)).chat(weather_then_money(), tools=TOOLS)
+    assert not any(HERMES.next_plan_prefix in prompt for prompt in off.prompts)  # off by default

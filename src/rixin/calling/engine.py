@@ -31,7 +31,7 @@ from rixin.calling.fewshot import Example, nearest_examples
 from rixin.calling.grounding import Context, check_grounding, drop_ungrounded_optional
 from rixin.calling.options import CallingOptions
 from rixin.calling.parse import ParsedCall, ParseResult, parse_tool_calls
-from rixin.calling.plan import counted_plan_lines, numbered, plan_stalled
+from rixin.calling.plan import counted_plan_lines, next_call_planned, numbered, plan_stalled
 from rixin.calling.prompt import render_prompt
 from rixin.calling.shortlist import shortlist
 from rixin.errors import EndpointError, ToolSchemaError
@@ -236,6 +236,8 @@ class _Run:
             return self.answer(model, response_format, on_text)
         self.on_text = on_text
         prompt = self.prompt(model, self.conversation)
+        if self.choice == "auto" and self.options.plan_next and self.next_call_planned(model, prompt):
+            return self.call(model, self.conversation)
         if self.choice == "auto" and (self.options.decide_first or not self.options.constrained):
             decided = self.auto(model, prompt, on_text)
             if decided is not None:
@@ -337,6 +339,29 @@ class _Run:
         problems = checked.problems or ["no function call found in the output"]
         self.attempts[-1].error = "; ".join(problems)
         return self.call(model, self.conversation + self.repair_messages(text, problems), repairing=True)
+
+    def next_call_planned(self, model: LlamaModel, prompt: str) -> bool:
+        """After tool results (constrained only): does the model's list of the calls still needed name one not yet
+        made, with a value the conversation holds?"""
+        if not self.conversation or self.conversation[-1].role != "tool" or not self.options.constrained:
+            return False
+        limit = self.options.max_parallel_calls
+        options = self.generation.model_copy(update={"max_tokens": min(48 * limit, self.generation.max_tokens)})
+        try:
+            constraint = self.constraint(model, plan_grammar(limit))
+        except GrammarError:
+            return False
+        completion = self.generate(
+            model, prompt + self.family.next_plan_prefix, "plan", constraint=constraint, options=options
+        )
+        context = "\n".join(m.content or "" for m in self.conversation if m.role in ("user", "tool"))
+        done = [
+            (call.name, {str(v).lower() for v in _argument_values(call)})
+            for m in self.conversation
+            if m.role == "assistant"
+            for call in m.tool_calls or []
+        ]
+        return next_call_planned(completion.text, context, {t.name for t in self.tools}, done) is not None
 
     def call(self, model: LlamaModel, conversation: list[Message], *, repairing: bool = False) -> ChatResult:
         """Generate calls (under the constraint when enabled), validating and repairing."""
@@ -588,6 +613,23 @@ class _Run:
         self.attempts.append(Attempt(stage="answer", raw_output=result.raw_output))
         message = Message(role="assistant", content=result.message.content or "")
         return self.result(message, result.raw_output, "length" if result.finish_reason == "length" else "stop")
+
+
+def _argument_values(call: ToolCall) -> list[Any]:
+    """The scalar values of a call's arguments (none when a client sent arguments that are not JSON)."""
+    try:
+        return _scalars(call.parsed_arguments())
+    except ValueError:
+        return []
+
+
+def _scalars(value: Any) -> list[Any]:
+    """The scalar values inside arguments (nested lists and objects flattened)."""
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _scalars(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _scalars(v)]
+    return [value]
 
 
 def _call_key(name: str, arguments: str) -> tuple[str, str]:

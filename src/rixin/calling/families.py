@@ -30,6 +30,8 @@ class Family:
     answer_request: str = "\nNow answer the user's question in plain words."
     plan_prefix: str = "The function calls this request needs, one per line:\n1."
     """Continues the assistant's turn to make the model list the calls it will make (`plan_calls`)."""
+    next_plan_prefix: str = "The function calls still needed to finish the request, one per line:\n1."
+    """Continues the assistant's turn after tool results, to list the calls still to make (`plan_next`)."""
 
     def tools_system_prompt(self, tools: list[Tool]) -> str:
         """Instructions for templates without tool support (the Hermes format, which many models know)."""

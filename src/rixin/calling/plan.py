@@ -93,3 +93,26 @@ def plan_stalled(finished_lines: list[str], request: str, *, combinations: bool 
         return False
     before = len(_counted_lines(finished_lines[:-1], request, combinations))
     return len(_counted_lines(finished_lines, request, combinations)) == before
+
+
+_CALLED_NAME = re.compile(r"^[\s`*-]*(?:\d+\.)?[\s`*-]*([A-Za-z_][\w.]*)\s*\(")
+
+
+def next_call_planned(plan: str, context: str, tool_names: set[str], done: list[tuple[str, set[str]]]) -> str | None:
+    """The first planned line that is a call still to make, as the tool's name (None when there is none).
+
+    After tool results, the model lists the calls the request still needs. A line counts when it calls one of
+    the tools by name (`name(…)`), brings at least one value the conversation contains (the request or a tool
+    result: an id the first call returned), and is not a call already made — the same tool with those values
+    among an earlier call's arguments (`done`: each earlier call's name and lower-cased argument values)."""
+    for line in plan.splitlines():
+        found = _CALLED_NAME.match(line)
+        if found is None or found.group(1) not in tool_names:
+            continue
+        values = {v.lower() for v in plan_values(line) if grounded(v, context)}
+        if not values:
+            continue
+        if any(name == found.group(1) and values <= earlier for name, earlier in done):
+            continue
+        return found.group(1)
+    return None
