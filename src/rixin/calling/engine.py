@@ -236,7 +236,11 @@ class _Run:
             return self.answer(model, response_format, on_text)
         self.on_text = on_text
         prompt = self.prompt(model, self.conversation)
-        if self.choice == "auto" and self.options.plan_next and self.next_call_planned(model, prompt):
+        planned_next = (
+            self.next_call_planned(model, prompt) if self.choice == "auto" and self.options.plan_next else None
+        )
+        if planned_next is not None:  # the call the model itself named as still needed
+            self.allowed = [t for t in self.allowed if t.name == planned_next] or self.allowed
             return self.call(model, self.conversation)
         if self.choice == "auto" and (self.options.decide_first or not self.options.constrained):
             decided = self.auto(model, prompt, on_text)
@@ -340,17 +344,17 @@ class _Run:
         self.attempts[-1].error = "; ".join(problems)
         return self.call(model, self.conversation + self.repair_messages(text, problems), repairing=True)
 
-    def next_call_planned(self, model: LlamaModel, prompt: str) -> bool:
-        """After tool results (constrained only): does the model's list of the calls still needed name one not yet
-        made, with a value the conversation holds?"""
+    def next_call_planned(self, model: LlamaModel, prompt: str) -> str | None:
+        """After tool results (constrained only): the tool of the first call in the model's list of the calls still
+        needed that is not yet made and has a value the conversation holds (None: no such call)."""
         if not self.conversation or self.conversation[-1].role != "tool" or not self.options.constrained:
-            return False
+            return None
         limit = self.options.max_parallel_calls
         options = self.generation.model_copy(update={"max_tokens": min(48 * limit, self.generation.max_tokens)})
         try:
             constraint = self.constraint(model, plan_grammar(limit))
         except GrammarError:
-            return False
+            return None
         completion = self.generate(
             model, prompt + self.family.next_plan_prefix, "plan", constraint=constraint, options=options
         )
@@ -361,7 +365,7 @@ class _Run:
             if m.role == "assistant"
             for call in m.tool_calls or []
         ]
-        return next_call_planned(completion.text, context, {t.name for t in self.tools}, done) is not None
+        return next_call_planned(completion.text, context, {t.name for t in self.allowed}, done)
 
     def call(self, model: LlamaModel, conversation: list[Message], *, repairing: bool = False) -> ChatResult:
         """Generate calls (under the constraint when enabled), validating and repairing."""
