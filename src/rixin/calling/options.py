@@ -44,7 +44,8 @@ class CallingOptions:
     """For `auto` after tool results: before the model may answer, it lists the calls the request still needs
     (under the plan grammar); a line that calls a tool by name with a value from the conversation (the request
     or a result) and is not a call already made leads to a call instead of an answer. Small models describe
-    the first result ("the cheapest flight is FL201") instead of making the second call (docs/results.md §9)."""
+    the first result ("the cheapest flight is FL201") instead of making the second call (docs/results.md §9).
+    Embedded models, under the constraint."""
     plan_in_prompt: bool = False
     """With `plan_calls`: the calls are generated after the plan's counted lines (in the same assistant turn),
     so that they follow the plan, rather than from the conversation alone."""
