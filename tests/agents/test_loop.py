@@ -102,14 +102,33 @@ def test_a_repeated_failing_call_is_refused_not_rerun_and_the_run_stops_when_it_
         runs.append(reason)
         raise RuntimeError(f"failed: {reason}")
 
-    model = ScriptedModel([calls(("flaky", {"reason": "x"})) for _ in range(5)])
+    model = ScriptedModel([calls(("flaky", {"reason": "x"})) for _ in range(8)])
     run = run_agent_to_end(Agent(tools=[flaky], max_repeated_failures=2), model, "go")
     assert runs == ["x"]  # executed once; the repeats were refused
     results = [s for s in run.steps if s.kind == "result"]
     assert "The call failed" in results[0].text
     assert all("already failed with: " in r.text and "RuntimeError: failed: x" in r.text for r in results[1:])
     assert run.answer is None and run.steps[-1].kind == "limit" and "repeating" in run.steps[-1].text
+    # each repeat was drawn twice (the second time hotter) before it was refused: 1 + 3 × 2 turns
     assert len(results) == 4 and len(model.turns) == 1
+
+
+def test_a_retry_that_repeats_the_failed_call_is_drawn_again_hotter() -> None:
+    seen: list[tuple[float, int | None]] = []
+
+    class Recording(ScriptedModel):
+        def chat(self, messages: Sequence[Message | dict[str, Any]], **kwargs: Any) -> ChatResult:
+            seen.append((kwargs["options"].temperature, kwargs["options"].seed))
+            return super().chat(messages, **kwargs)
+
+    script = [calls(("add", {"a": "x", "b": 1})), calls(("add", {"a": "x", "b": 1})), calls(("add", {"a": 1, "b": 1}))]
+    model = Recording([*script, answer("2")])
+    run = run_agent_to_end(Agent(tools=[add], seed=5), model, "1+1")
+    assert run.answer == "2" and seen == [(0.0, 5), (0.7, 5), (1.0, 7), (0.0, 5)]
+    assert [s.kind for s in run.steps] == ["call", "result", "call", "result", "answer"]
+    off = Recording([script[0], script[1], answer("no")])
+    run_agent_to_end(Agent(tools=[add], self_correct=False), off, "1+1")  # no redraw without self-correction
+    assert len(off.turns) == 1
 
 
 def test_after_a_failure_the_model_samples_and_can_recover() -> None:
@@ -157,9 +176,9 @@ def test_after_a_failed_call_the_next_turns_must_call_a_bounded_number_of_times(
     assert choices == ["auto", "required", "required", "auto"] and run.answer == "gave up"
 
     choices.clear()  # a refused repeat did not run: nothing new failed, so the next turn is free again
-    again = [calls(("fail", {"reason": "a"})), calls(("fail", {"reason": "a"})), answer("sorry")]
-    run_agent_to_end(Agent(tools=[fail]), Recording(again), "go")
-    assert choices == ["auto", "required", "auto"]
+    again = [calls(("fail", {"reason": "a"})), calls(("fail", {"reason": "a"})), calls(("fail", {"reason": "a"}))]
+    run_agent_to_end(Agent(tools=[fail]), Recording([*again, answer("sorry")]), "go")
+    assert choices == ["auto", "required", "required", "auto"]  # turn 2 drew twice (the repeat is redrawn)
 
     choices.clear()  # without self-correction the model is left free
     run_agent_to_end(Agent(tools=[fail], self_correct=False), Recording([script[0], answer("no")]), "go")

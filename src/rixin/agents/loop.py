@@ -18,7 +18,7 @@ from rixin.agents.steps import AgentRun, Step, StepKind, format_arguments
 from rixin.errors import RixinError
 from rixin.models import ChatModel
 from rixin.tools import Tool
-from rixin.types import GenerationOptions, Message, ToolCall, ToolChoice, Usage
+from rixin.types import ChatResult, GenerationOptions, Message, ToolCall, ToolChoice, Usage
 
 __all__ = ["Agent", "AgentRun", "Step", "StepKind", "format_arguments", "run_agent", "run_agent_to_end"]
 
@@ -100,20 +100,16 @@ def _turns(
             forced_left -= 1
             tool_choice = "required"
         try:
-            result = model.chat(
-                messages,
-                tools=tools or None,
-                tool_choice=tool_choice if tools else "auto",
-                parallel_tool_calls=agent.parallel_tool_calls,
-                options=options,
-            )
+            result = _chat(model, messages, tools, tool_choice, agent, options, usage)
+            if agent.self_correct and not result.error and _only_repeats(result.message, failed):
+                # A sampled retry can land on the very call that failed (the 0.5B did in 4 of 7 forced retries
+                # on the execution suite): draw once more, hotter and with another seed, before refusing it.
+                seed = None if agent.seed is None else agent.seed + turn
+                hotter = options.model_copy(update={"temperature": max(1.0, temperature), "seed": seed})
+                result = _chat(model, messages, tools, tool_choice, agent, hotter, usage)
         except (RixinError, ValueError) as error:  # e.g. the conversation outgrew the model's context
             yield Step("error", turn, f"the model could not continue: {error}")
             return
-        if usage is not None:
-            usage.prompt_tokens += result.usage.prompt_tokens
-            usage.completion_tokens += result.usage.completion_tokens
-            usage.total_tokens += result.usage.total_tokens
         seconds = time.perf_counter() - turn_started
         if result.error:
             yield Step("error", turn, result.error, seconds=seconds, usage=result.usage)
@@ -210,6 +206,35 @@ def _denial(call: ToolCall, reason: str, *, again: bool = False) -> Message:
     first = "This exact call was already denied" if again else f"The call was {DENIED}"
     text = f"{first}{why}; it was not run. Do not call it again: answer without it or ask the user."
     return Message(role="tool", tool_call_id=call.id, name=call.name, content=json.dumps({"denied": text}))
+
+
+def _chat(
+    model: ChatModel,
+    messages: list[Message],
+    tools: list[Tool],
+    tool_choice: ToolChoice,
+    agent: Agent,
+    options: GenerationOptions,
+    usage: Usage | None,
+) -> ChatResult:
+    result = model.chat(
+        messages,
+        tools=tools or None,
+        tool_choice=tool_choice if tools else "auto",
+        parallel_tool_calls=agent.parallel_tool_calls,
+        options=options,
+    )
+    if usage is not None:
+        usage.prompt_tokens += result.usage.prompt_tokens
+        usage.completion_tokens += result.usage.completion_tokens
+        usage.total_tokens += result.usage.total_tokens
+    return result
+
+
+def _only_repeats(message: Message, failed: dict[tuple[str, str], str]) -> bool:
+    """Whether every call of the message is one that already failed, exactly."""
+    calls = message.tool_calls or []
+    return bool(calls) and all(_key(call) in failed for call in calls)
 
 
 def _key(call: ToolCall) -> tuple[str, str]:
