@@ -37,7 +37,8 @@ class Agent:
     call (a request to change work already done, which small models otherwise answer by claiming it is done)."""
     self_correct: bool = True
     """Failed calls come back with a hint to fix them, the next turn samples a little (`retry_temperature`)
-    instead of decoding greedily, and an exact repeat of a failed call is refused rather than run again."""
+    instead of decoding greedily, and an exact repeat of a failed call is drawn once more (hotter, another
+    seed) and, if it comes again, refused rather than run again."""
     forced_retries: int = 2
     """With `self_correct`: after a turn in which a call ran and failed, the next turn must make a call (at most
     this many times per run). Told how to fix a call, small models otherwise explain the error to the user and
