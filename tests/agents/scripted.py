@@ -17,13 +17,23 @@ class ScriptedModel:
         self.turns = list(turns)
         self.seen: list[list[Message]] = []
         self.tools_seen: list[list[str]] = []
+        self.kwargs_seen: list[dict[str, Any]] = []
 
     def chat(self, messages: Sequence[Message | dict[str, Any]], **kwargs: Any) -> ChatResult:
         conversation = [m if isinstance(m, Message) else Message.model_validate(m) for m in messages]
         self.seen.append(conversation)
         self.tools_seen.append([getattr(t, "name", "") for t in kwargs.get("tools") or []])
+        self.kwargs_seen.append(kwargs)
         turn = self.turns.pop(0)
         return turn(conversation) if callable(turn) else turn
+
+
+def tool_choices(model: ScriptedModel) -> list[Any]:
+    return [kwargs["tool_choice"] for kwargs in model.kwargs_seen]
+
+
+def sampling(model: ScriptedModel) -> list[tuple[float, int | None]]:
+    return [(kwargs["options"].temperature, kwargs["options"].seed) for kwargs in model.kwargs_seen]
 
 
 def calls(*pairs: tuple[str, dict[str, Any]]) -> ChatResult:

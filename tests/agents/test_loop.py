@@ -4,36 +4,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
-from typing import Any
 
 from rixin.agents import Agent, run_agent, run_agent_to_end
 from rixin.tools import Tool, tool
-from rixin.types import ChatResult, Message, ToolCall, Usage
+from rixin.types import ChatResult, Message
 
-
-class ScriptedModel:
-    """Returns the next scripted turn; a callable turn sees the conversation so far."""
-
-    name = "scripted"
-
-    def __init__(self, turns: list[ChatResult | Callable[[list[Message]], ChatResult]]) -> None:
-        self.turns = list(turns)
-        self.seen: list[list[Message]] = []
-
-    def chat(self, messages: Sequence[Message | dict[str, Any]], **_: Any) -> ChatResult:
-        conversation = [m if isinstance(m, Message) else Message.model_validate(m) for m in messages]
-        self.seen.append(conversation)
-        turn = self.turns.pop(0)
-        return turn(conversation) if callable(turn) else turn
-
-
-def calls(*pairs: tuple[str, dict[str, Any]]) -> ChatResult:
-    message = Message(role="assistant", tool_calls=[ToolCall.make(name, args) for name, args in pairs])
-    return ChatResult(message=message, usage=Usage(prompt_tokens=10, completion_tokens=5, total_tokens=15))
+from .scripted import ScriptedModel, calls, sampling, tool_choices
 
 
 def answer(text: str) -> ChatResult:
+    """An answer that reports no usage (the tests of token counts count only the calls' usage)."""
     return ChatResult(message=Message(role="assistant", content=text))
 
 
@@ -114,75 +94,49 @@ def test_a_repeated_failing_call_is_refused_not_rerun_and_the_run_stops_when_it_
 
 
 def test_a_retry_that_repeats_the_failed_call_is_drawn_again_hotter() -> None:
-    seen: list[tuple[float, int | None]] = []
-
-    class Recording(ScriptedModel):
-        def chat(self, messages: Sequence[Message | dict[str, Any]], **kwargs: Any) -> ChatResult:
-            seen.append((kwargs["options"].temperature, kwargs["options"].seed))
-            return super().chat(messages, **kwargs)
-
     script = [calls(("add", {"a": "x", "b": 1})), calls(("add", {"a": "x", "b": 1})), calls(("add", {"a": 1, "b": 1}))]
-    model = Recording([*script, answer("2")])
+    model = ScriptedModel([*script, answer("2")])
     run = run_agent_to_end(Agent(tools=[add], seed=5), model, "1+1")
-    assert run.answer == "2" and seen == [(0.0, 5), (0.7, 5), (1.0, 7), (0.0, 5)]
+    assert run.answer == "2" and sampling(model) == [(0.0, 5), (0.7, 5), (1.0, 7), (0.0, 5)]
     assert [s.kind for s in run.steps] == ["call", "result", "call", "result", "answer"]
-    off = Recording([script[0], script[1], answer("no")])
+    off = ScriptedModel([script[0], script[1], answer("no")])
     run_agent_to_end(Agent(tools=[add], self_correct=False), off, "1+1")  # no redraw without self-correction
     assert len(off.turns) == 1
 
 
 def test_after_a_failure_the_model_samples_and_can_recover() -> None:
-    temperatures: list[float] = []
-
-    class Recording(ScriptedModel):
-        def chat(self, messages: Sequence[Message | dict[str, Any]], **kwargs: Any) -> ChatResult:
-            temperatures.append(kwargs["options"].temperature)
-            return super().chat(messages, **kwargs)
-
-    model = Recording([calls(("add", {"a": "x", "b": 1})), calls(("add", {"a": 1, "b": 1})), answer("2")])
+    model = ScriptedModel([calls(("add", {"a": "x", "b": 1})), calls(("add", {"a": 1, "b": 1})), answer("2")])
     run = run_agent_to_end(Agent(tools=[add], retry_temperature=0.4), model, "1+1")
-    assert run.answer == "2" and temperatures == [0.0, 0.4, 0.0]
-    plain = Recording([calls(("add", {"a": "x", "b": 1})), calls(("add", {"a": "x", "b": 1}))])
+    assert run.answer == "2" and [temperature for temperature, _ in sampling(model)] == [0.0, 0.4, 0.0]
+    plain = ScriptedModel([calls(("add", {"a": "x", "b": 1})), calls(("add", {"a": "x", "b": 1}))])
     stopped = run_agent_to_end(Agent(tools=[add], self_correct=False), plain, "1+1")
     assert stopped.steps[-1].kind == "limit" and "The call failed" not in stopped.steps[1].text
 
 
 def test_first_tool_choice_applies_to_the_first_turn_only() -> None:
-    choices: list[object] = []
-
-    class Recording(ScriptedModel):
-        def chat(self, messages: Sequence[Message | dict[str, Any]], **kwargs: Any) -> ChatResult:
-            choices.append(kwargs["tool_choice"])
-            return super().chat(messages, **kwargs)
-
-    model = Recording([calls(("add", {"a": 1, "b": 1})), answer("2")])
+    model = ScriptedModel([calls(("add", {"a": 1, "b": 1})), answer("2")])
     run = run_agent_to_end(Agent(tools=[add], first_tool_choice="required"), model, "1+1")
-    assert run.answer == "2" and choices == ["required", "auto"]
-    choices.clear()
-    run_agent_to_end(Agent(tools=[add]), Recording([answer("2")]), "1+1")
-    assert choices == ["auto"]
+    assert run.answer == "2" and tool_choices(model) == ["required", "auto"]
+    plain = ScriptedModel([answer("2")])
+    run_agent_to_end(Agent(tools=[add]), plain, "1+1")
+    assert tool_choices(plain) == ["auto"]
 
 
 def test_after_a_failed_call_the_next_turns_must_call_a_bounded_number_of_times() -> None:
-    choices: list[object] = []
-
-    class Recording(ScriptedModel):
-        def chat(self, messages: Sequence[Message | dict[str, Any]], **kwargs: Any) -> ChatResult:
-            choices.append(kwargs["tool_choice"])
-            return super().chat(messages, **kwargs)
-
     script = [calls(("fail", {"reason": "a"})), calls(("fail", {"reason": "b"})), calls(("fail", {"reason": "c"}))]
-    run = run_agent_to_end(Agent(tools=[fail], forced_retries=2), Recording([*script, answer("gave up")]), "go")
-    assert choices == ["auto", "required", "required", "auto"] and run.answer == "gave up"
+    model = ScriptedModel([*script, answer("gave up")])
+    run = run_agent_to_end(Agent(tools=[fail], forced_retries=2), model, "go")
+    assert tool_choices(model) == ["auto", "required", "required", "auto"] and run.answer == "gave up"
 
-    choices.clear()  # a refused repeat did not run: nothing new failed, so the next turn is free again
+    # a refused repeat did not run: nothing new failed, so the next turn is free again
     again = [calls(("fail", {"reason": "a"})), calls(("fail", {"reason": "a"})), calls(("fail", {"reason": "a"}))]
-    run_agent_to_end(Agent(tools=[fail]), Recording([*again, answer("sorry")]), "go")
-    assert choices == ["auto", "required", "required", "auto"]  # turn 2 drew twice (the repeat is redrawn)
+    model = ScriptedModel([*again, answer("sorry")])
+    run_agent_to_end(Agent(tools=[fail]), model, "go")
+    assert tool_choices(model) == ["auto", "required", "required", "auto"]  # turn 2 drew twice (redraw)
 
-    choices.clear()  # without self-correction the model is left free
-    run_agent_to_end(Agent(tools=[fail], self_correct=False), Recording([script[0], answer("no")]), "go")
-    assert choices == ["auto", "auto"]
+    model = ScriptedModel([script[0], answer("no")])  # without self-correction the model is left free
+    run_agent_to_end(Agent(tools=[fail], self_correct=False), model, "go")
+    assert tool_choices(model) == ["auto", "auto"]
 
 
 def test_turn_and_call_limits() -> None:

@@ -349,15 +349,9 @@ class _Run:
         needed that is not yet made and has a value the conversation holds (None: no such call)."""
         if not self.conversation or self.conversation[-1].role != "tool" or not self.options.constrained:
             return None
-        limit = self.options.max_parallel_calls
-        options = self.generation.model_copy(update={"max_tokens": min(48 * limit, self.generation.max_tokens)})
-        try:
-            constraint = self.constraint(model, plan_grammar(limit))
-        except GrammarError:
+        plan = self.planned_lines(model, prompt + self.family.next_plan_prefix)
+        if plan is None:
             return None
-        completion = self.generate(
-            model, prompt + self.family.next_plan_prefix, "plan", constraint=constraint, options=options
-        )
         context = "\n".join(m.content or "" for m in self.conversation if m.role in ("user", "tool"))
         done = [
             (call.name, {str(v).lower() for v in _argument_values(call)})
@@ -365,7 +359,7 @@ class _Run:
             if m.role == "assistant"
             for call in m.tool_calls or []
         ]
-        return next_call_planned(completion.text, context, {t.name for t in self.allowed}, done)
+        return next_call_planned(plan, context, {t.name for t in self.allowed}, done)
 
     def call(self, model: LlamaModel, conversation: list[Message], *, repairing: bool = False) -> ChatResult:
         """Generate calls (under the constraint when enabled), validating and repairing."""
@@ -495,19 +489,7 @@ class _Run:
     def plan(self, model: LlamaModel, conversation: list[Message]) -> list[str]:
         """The lines of the model's own plan that are grounded in the request, one per call (none: let the model
         decide how many)."""
-        limit = self.options.max_parallel_calls
         if self.generation.max_tokens < 16:  # no room for a plan worth having within the caller's budget
-            return []
-        prompt = self.prompt(model, conversation) + self.family.plan_prefix
-        options = self.generation.model_copy(update={"max_tokens": min(48 * limit, self.generation.max_tokens)})
-        lark, penalty = plan_grammar(limit), self.options.plan_end_penalty
-        try:
-            constraint = (
-                PlanConstraint(model.constraint_tokenizer(), lark, model.info.n_vocab, end_penalty=penalty)
-                if penalty
-                else self.constraint(model, lark)
-            )
-        except GrammarError:
             return []
         request = "\n".join(m.content or "" for m in conversation if m.role == "user")
         combinations = self.options.plan_combinations
@@ -516,10 +498,35 @@ class _Run:
             # Once a finished line brings nothing new, the rest of the list is invention: stop paying for it.
             return plan_stalled(text.split("\n")[:-1], request, combinations=combinations)
 
-        completion = self.generate(
-            model, prompt, "plan", constraint=constraint, options=options, stop_when=stop_when_a_line_adds_nothing
+        prompt = self.prompt(model, conversation) + self.family.plan_prefix
+        plan = self.planned_lines(
+            model, prompt, end_penalty=self.options.plan_end_penalty, stop_when=stop_when_a_line_adds_nothing
         )
-        return counted_plan_lines(completion.text, request, combinations=combinations)
+        return counted_plan_lines(plan, request, combinations=combinations) if plan is not None else []
+
+    def planned_lines(
+        self,
+        model: LlamaModel,
+        prompt: str,
+        *,
+        end_penalty: float = 0.0,
+        stop_when: Callable[[str], bool] | None = None,
+    ) -> str | None:
+        """The model's numbered list of calls, continuing `prompt` (which ends with "1.") under the plan grammar
+        (None: the grammar could not be built)."""
+        limit = self.options.max_parallel_calls
+        options = self.generation.model_copy(update={"max_tokens": min(48 * limit, self.generation.max_tokens)})
+        lark = plan_grammar(limit)
+        try:
+            constraint = (
+                PlanConstraint(model.constraint_tokenizer(), lark, model.info.n_vocab, end_penalty=end_penalty)
+                if end_penalty
+                else self.constraint(model, lark)
+            )
+        except GrammarError:
+            return None
+        completion = self.generate(model, prompt, "plan", constraint=constraint, options=options, stop_when=stop_when)
+        return completion.text
 
     def call_constraint(self, model: LlamaModel, exact: int | None = None) -> GrammarConstraint:
         as_list = self.as_list()
