@@ -18,16 +18,24 @@ from pathlib import Path
 from rixin.bench.bfcl import BfclItem, load_category
 from rixin.bench.checker import Call, check_item
 from rixin.calling.parse import parse_tool_calls
-from rixin.calling.grounding import Context, check_grounding, drop_ungrounded_optional
+from rixin.calling.grounding import Context, Grounding, check_grounding, drop_ungrounded_optional
 
 
 OPTIONAL = "--optional" in sys.argv
 """Also replay dropping optional arguments with ungrounded values (`drop_ungrounded_optional`)."""
 
 
+ONLY_INVENTED = "--only-invented" in sys.argv
+"""A looser rule, tried and not adopted: drop a call only when none of its checked values is grounded."""
+
+
 UNDROP = "--undrop" in sys.argv
 """For a run made with `ground_calls` on: an item without calls gets back the calls its call attempt made (read
 from the raw output), so the replay judges them by the current rules."""
+
+
+def keep(grounding: Grounding) -> bool:
+    return not grounding.invented if ONLY_INVENTED else grounding.complete
 
 
 def recovered(raw: str) -> list[dict[str, object]]:
@@ -59,7 +67,7 @@ def main() -> None:
             kept = [
                 Call(c["name"], c["arguments"])
                 for c in calls
-                if not check_grounding(c["arguments"], schemas.get(c["name"], {}), context).missing
+                if keep(check_grounding(c["arguments"], schemas.get(c["name"], {}), context))
             ]
             if OPTIONAL:
                 kept = [Call(c.name, drop_ungrounded_optional(c.arguments, schemas.get(c.name, {}), context)) for c in kept]
