@@ -37,6 +37,7 @@ CONFIGS: dict[str, dict[str, str]] = {
     "+plan_in_prompt": {"plan_in_prompt": "true"},
     "+plan_end_penalty": {"plan_end_penalty": "2"},
     "+plan_next": {"plan_next": "true"},
+    "+plan_fallback": {"plan_fallback": "true"},
     "+few_shot": {"few_shot": "2"},
     "+self_check": {"self_check": "true"},
     "+remind_request": {"remind_request": "true"},

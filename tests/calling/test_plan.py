@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rixin.calling.constrain import plan_grammar, tool_call_grammar
-from rixin.calling.plan import count_planned_calls, grounded, plan_values
+from rixin.calling.plan import count_planned_calls, grounded, plan_values, planned_tool
 from rixin.tools import tool
 
 
@@ -133,3 +133,18 @@ def test_the_next_planned_call_is_a_tool_not_yet_called_with_a_value_from_the_co
     assert next_call_planned(' search_flights(origin="Rome", destination="Oslo")', context, tools, done) is None
     back = ' search_flights(origin="Rome", destination="Oslo", date="2025-08-11")'
     assert next_call_planned(back, context + " back on 2025-08-11", tools, done) == "search_flights"
+
+
+@pytest.mark.parametrize(
+    ("line", "tool"),
+    [
+        ('search_flights(origin="Rome")', "search_flights"),
+        ('`search_flights(origin="Rome")`', "search_flights"),
+        ('2. search_flights(origin="Rome")', "search_flights"),
+        ("book_flight(flight_id=1)", None),  # not among the tools
+        ("Search flights from Rome", None),  # prose names no tool
+        ("`search_flights` with arguments origin=Rome", None),
+    ],
+)
+def test_planned_tool_reads_the_tool_a_line_calls(line: str, tool: str | None) -> None:
+    assert planned_tool(line, {"search_flights", "get_weather"}) == tool

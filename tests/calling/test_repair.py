@@ -412,6 +412,11 @@ def test_all_answered_with_unparsable_arguments_compares_the_text() -> None:
     assert not _all_answered([ToolCall(function={"name": "f", "arguments": "{oops!"})], conversation)  # type: ignore[arg-type]
 
 
+def tagged(call: tuple[str, dict[str, Any]]) -> str:
+    """One call in its tag block, as the constrained grammar produces exactly one."""
+    return f"<tool_call>\n{json.dumps({'name': call[0], 'arguments': call[1]})}\n</tool_call>"
+
+
 def listed(*calls: tuple[str, dict[str, Any]]) -> str:
     """A call in the form the constrained grammar produces: one JSON list in one tag block."""
     body = ", ".join(json.dumps({"name": n, "arguments": a}) for n, a in calls)
@@ -520,3 +525,32 @@ def test_plan_next_lets_the_model_answer_when_nothing_new_is_planned() -> None:
     off = ScriptedModel(["It is 8 degrees in Paris."])
     Engine(off, CallingOptions(plan_calls=False)).chat(weather_then_money(), tools=TOOLS)
     assert not any(HERMES.next_plan_prefix in prompt for prompt in off.prompts)  # off by default
+
+
+@pytest.mark.parametrize("fallback", [True, False])
+def test_plan_fallback_makes_the_planned_call_when_the_model_skipped_ahead(fallback: bool) -> None:
+    ask = [Message(role="user", content="How warm is Paris today? After that, convert my savings to yen.")]
+    # The second line's values are not in the request: only the weather line counts.
+    plan = ' get_weather(city="Paris")\n2. convert_currency(amount=100, from_currency="EUR", to_currency="JPY")\n'
+    # One counted line: the calls are generated as exactly one, a single object rather than a list.
+    skipped = tagged(("convert_currency", {"amount": 100, "from_currency": "EUR", "to_currency": "JPY"}))
+    then = tagged(("get_weather", {"city": "Paris"})) if fallback else "How much money do you want to convert?"
+    model = ScriptedModel(["<tool_call>", plan, skipped, then])
+    result = Engine(model, CallingOptions(plan_fallback=fallback)).chat(ask, tools=TOOLS)
+    if fallback:
+        assert summary(result) == [("get_weather", {"city": "Paris"})]
+        assert [a.stage for a in result.attempts] == ["decide", "plan", "call", "fallback"]
+        assert "values not found" in (result.attempts[2].error or "")
+    else:
+        assert not result.message.tool_calls and result.message.content == then
+        assert [a.stage for a in result.attempts] == ["decide", "plan", "call", "answer"]
+
+
+def test_plan_fallback_is_not_taken_when_the_dropped_call_is_the_planned_tool() -> None:
+    ask = [Message(role="user", content="Convert my savings to yen.")]
+    plan = ' convert_currency(amount=100, from_currency="EUR", to_currency="yen")\n'
+    dropped = tagged(("convert_currency", {"amount": 100, "from_currency": "EUR", "to_currency": "JPY"}))
+    model = ScriptedModel(["<tool_call>", plan, dropped, "How much, and in which currency?"])
+    result = Engine(model, CallingOptions(plan_fallback=True)).chat(ask, tools=TOOLS)
+    assert not result.message.tool_calls
+    assert [a.stage for a in result.attempts] == ["decide", "plan", "call", "answer"]

@@ -31,7 +31,7 @@ from rixin.calling.fewshot import Example, nearest_examples
 from rixin.calling.grounding import Context, check_grounding, drop_ungrounded_optional
 from rixin.calling.options import CallingOptions
 from rixin.calling.parse import ParsedCall, ParseResult, parse_tool_calls
-from rixin.calling.plan import counted_plan_lines, next_call_planned, numbered, plan_stalled
+from rixin.calling.plan import counted_plan_lines, next_call_planned, numbered, plan_stalled, planned_tool
 from rixin.calling.prompt import render_prompt
 from rixin.calling.shortlist import shortlist
 from rixin.errors import EndpointError, ToolSchemaError
@@ -161,6 +161,7 @@ class _Run:
         self._examples: list[Example] | None = None
         self._context: Context | None = None
         self.self_checked = False
+        self.counted_plan: list[str] = []  # the plan lines that counted, for `plan_fallback`
 
     # -- validation, shared by both paths ----------------------------------------------------------------
     def check(self, parsed: ParseResult) -> _Checked:
@@ -361,17 +362,28 @@ class _Run:
         ]
         return next_call_planned(plan, context, {t.name for t in self.allowed}, done)
 
-    def call(self, model: LlamaModel, conversation: list[Message], *, repairing: bool = False) -> ChatResult:
-        """Generate calls (under the constraint when enabled), validating and repairing."""
+    def call(
+        self,
+        model: LlamaModel,
+        conversation: list[Message],
+        *,
+        repairing: bool = False,
+        plan: list[str] | None = None,
+    ) -> ChatResult:
+        """Generate calls (under the constraint when enabled), validating and repairing; `plan`: counted plan
+        lines already made (None: plan here when planning is on)."""
         last_raw, problems = "", ["no call was produced"]
-        plan = self.plan(model, conversation) if self.plans_calls() and not repairing else []
+        first_stage = "call" if plan is None else "fallback"
+        if plan is None:
+            plan = self.plan(model, conversation) if self.plans_calls() and not repairing else []
+            self.counted_plan = plan
         planned = min(len(plan), self.options.max_parallel_calls) or None
         for attempt in range(self.options.max_repairs + 1):
             prompt = self.prompt(model, conversation)
             if plan and self.options.plan_in_prompt:  # the calls follow the grounded lines of the plan
                 prompt += self.family.plan_prefix + numbered(plan[:planned])
             constraint = self.call_constraint(model, planned) if self.options.constrained else None
-            stage = "repair" if repairing or attempt > 0 else "call"
+            stage = "repair" if repairing or attempt > 0 else first_stage
             completion = self.generate(model, prompt, stage, constraint=constraint)
             last_raw = completion.text
             checked = self.check(self.parse(completion.text))
@@ -401,9 +413,16 @@ class _Run:
 
     def grounded_result(self, model: LlamaModel, checked: _Checked, raw: str) -> ChatResult:
         """The calls, less those resting on values nobody gave; words instead when none is left."""
+        dropped = {call.function.name for call in checked.calls}
         checked, missing = self.ground(checked)
         if checked.calls:
             return self.calls_result(checked, raw)
+        planned = self.planned_instead(dropped)
+        if planned:
+            names = {line_tool for _, line_tool in planned}
+            self.counted_plan = []  # one fallback per request
+            self.allowed = [t for t in self.allowed if t.name in names]
+            return self.call(model, self.conversation, plan=[line for line, _ in planned])
         if self.options.self_check and not self.self_checked:
             return self.check_against_request(model, raw, missing)
         conversation = self.family.ask_without_call(self.conversation, missing)
@@ -414,6 +433,17 @@ class _Run:
             self.on_text(completion.text)
         finish = "length" if completion.finish_reason == "length" else "stop"
         return self.result(Message(role="assistant", content=completion.text), completion.text, finish)
+
+    def planned_instead(self, dropped: set[str]) -> list[tuple[str, str]]:
+        """For `plan_fallback`: the counted plan lines with the tool each names, when every counted line names
+        an allowed tool and none of them is among the `dropped` calls' tools (else none)."""
+        if not self.options.plan_fallback or not self.counted_plan:
+            return []
+        names = {t.name for t in self.allowed}
+        tools = [planned_tool(line, names) for line in self.counted_plan]
+        if any(tool is None or tool in dropped for tool in tools):
+            return []
+        return [(line, tool) for line, tool in zip(self.counted_plan, tools, strict=True) if tool is not None]
 
     def check_against_request(self, model: LlamaModel, raw: str, missing: list[str]) -> ChatResult:
         """One more try (`self_check`): the model sees its call and the values the request does not contain,

@@ -49,6 +49,11 @@ class CallingOptions:
     plan_in_prompt: bool = False
     """With `plan_calls`: the calls are generated after the plan's counted lines (in the same assistant turn),
     so that they follow the plan, rather than from the conversation alone."""
+    plan_fallback: bool = False
+    """With `plan_calls` and `ground_calls`: when every call rests on values nobody gave and none of them uses a
+    tool the plan's counted lines name (the model skipped ahead: `book_flight(flight_id="FL101")` where its own
+    plan put the flight search first), generate the calls once more, restricted to the tools those lines name
+    and as many as those lines, before answering in words."""
     stop_repeats: bool = True
     """For `auto`: when the model only repeats calls whose results it already has, make it answer instead."""
     shortlist: int | None = 12

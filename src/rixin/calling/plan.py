@@ -98,6 +98,13 @@ def plan_stalled(finished_lines: list[str], request: str, *, combinations: bool 
 _CALLED_NAME = re.compile(r"^[\s`*-]*(?:\d+\.)?[\s`*-]*([A-Za-z_][\w.]*)\s*\(")
 
 
+def planned_tool(line: str, tool_names: set[str] | frozenset[str]) -> str | None:
+    """The tool a planned line calls by name (`name(…)`, optionally in backticks), None when it names none of
+    `tool_names`."""
+    found = _CALLED_NAME.match(line)
+    return found.group(1) if found is not None and found.group(1) in tool_names else None
+
+
 def next_call_planned(plan: str, context: str, tool_names: set[str], done: list[tuple[str, set[str]]]) -> str | None:
     """The first planned line that is a call still to make, as the tool's name (None when there is none).
 
@@ -106,13 +113,13 @@ def next_call_planned(plan: str, context: str, tool_names: set[str], done: list[
     result: an id the first call returned), and is not a call already made — the same tool with those values
     among an earlier call's arguments (`done`: each earlier call's name and lower-cased argument values)."""
     for line in plan.splitlines():
-        found = _CALLED_NAME.match(line)
-        if found is None or found.group(1) not in tool_names:
+        name = planned_tool(line, tool_names)
+        if name is None:
             continue
         values = {v.lower() for v in plan_values(line) if grounded(v, context)}
         if not values:
             continue
-        if any(name == found.group(1) and values <= earlier for name, earlier in done):
+        if any(name == done_name and values <= earlier for done_name, earlier in done):
             continue
-        return found.group(1)
+        return name
     return None

@@ -1,0 +1,60 @@
+"""Would restricting the call to the tools the plan's counted lines name have helped? (development analysis)
+
+    python benchmarks/exploratory/plan_tools_replay.py runs/DIR [runs/DIR2 ...]
+
+For every rixin BFCL item of the run whose raw output holds a plan (stages separated by "\\n---\\n": decide,
+plan, call), takes the plan's counted lines (`counted_plan_lines`, as the engine counts them) and the tools they
+name (`name(`). Compares that set with the gold calls' functions and with what the run called, per category:
+- named: items where every counted line names a known tool (the restriction would apply);
+- gold_inside: of those, the gold functions are all among the named ones (the restriction cannot exclude them);
+- fixes: the run called a function outside the gold set, and the gold set is inside the named one;
+- breaks: the run passed, and called a function the named set lacks.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import sys
+from pathlib import Path
+
+from rixin.bench.bfcl import load_category
+from rixin.calling.plan import counted_plan_lines, planned_tool
+
+CATEGORIES = ("simple_python", "multiple", "parallel", "parallel_multiple")
+
+
+def main(runs: list[str]) -> None:
+    items = {item.id: item for category in CATEGORIES for item in load_category(category)}
+    for run in runs:
+        stats: collections.Counter[tuple[str, str]] = collections.Counter()
+        for line in Path(run, "items.jsonl").read_text(encoding="utf-8").splitlines():
+            result = json.loads(line)
+            item = items.get(result["id"])
+            if result.get("system", "rixin") != "rixin" or item is None or item.gold is None:
+                continue
+            stages = result["raw_output"].split("\n---\n")
+            if len(stages) < 3:
+                continue
+            request = "\n".join(m["content"] for m in item.messages if m["role"] == "user")
+            names = {tool["function"]["name"] for tool in item.tools()}
+            stats[(item.category, "planned")] += 1
+            lines = counted_plan_lines(stages[1], request)
+            named = [planned_tool(line, names) for line in lines]
+            if not lines or None in named:
+                continue
+            allowed = set(named)
+            gold = {name for call in item.gold for name in call}
+            called = {call["name"] for call in result["calls"]}
+            stats[(item.category, "named")] += 1
+            stats[(item.category, "gold_inside")] += gold <= allowed
+            stats[(item.category, "fixes")] += bool(called - gold) and gold <= allowed
+            stats[(item.category, "breaks")] += result["passed"] and not called <= allowed
+        print(run)
+        for category in CATEGORIES:
+            keys = ("planned", "named", "gold_inside", "fixes", "breaks")
+            print(f"  {category:18} " + "  ".join(f"{k} {stats[(category, k)]:3}" for k in keys))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
