@@ -25,6 +25,15 @@ def test_a_plan_in_prose_brings_its_names() -> None:
     assert count_planned_calls(plan, request) == 3  # measured: the 0.5B planned this, and 2 were counted before
 
 
+def test_a_number_that_ends_a_sentence_is_a_value_and_a_line_number_is_not() -> None:
+    assert plan_values("2. Calculate the GCD of 12 and 18.") == ["12", "18", "GCD"]
+    assert plan_values("3. f(3.5)") == ["3.5"]
+    assert grounded("18", "Find the GCD of 12 and 18.")
+    # Both lines hold 12 and 18: one call (the full stop once hid "18" in the first line, so the second counted).
+    plan = " Calculate the GCD of 12 and 18.\n2. Calculate the GCD of 18 and 12.\n"
+    assert count_planned_calls(plan, "Find the greatest common divisor (GCD) of 12 and 18") == 1
+
+
 @pytest.mark.parametrize(
     ("value", "request_text", "expected"),
     [

@@ -15,16 +15,18 @@ import re
 _QUOTED = re.compile(r"\"([^\"\n]{1,80})\"|'([^'\n]{1,80})'")
 _LINE_NUMBER = re.compile(r"^\s*\d+\.")
 _NAME = re.compile(r"(?<![\w.])[A-Z][\w'-]*(?: [A-Z][\w'-]*)*")
-_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])")
+# A full stop after a number ends the sentence ("of 12 and 18."); a digit after it would make it a decimal.
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?!\w|\.\d)")
 
 
 def plan_values(line: str) -> list[str]:
     """The literal values in one planned line: quoted strings, and outside the quotes numbers and capitalised
     names after the line's first word (plans in prose: "Get the current weather for Cairo")."""
+    line = _LINE_NUMBER.sub("", line)  # its number is no value
     values = [a or b for a, b in _QUOTED.findall(line)]
     unquoted = _QUOTED.sub(" ", line)
     values += _NUMBER.findall(unquoted)
-    words = _LINE_NUMBER.sub("", unquoted).strip().lstrip("`*- ").split(None, 1)
+    words = unquoted.strip().lstrip("`*- ").split(None, 1)
     if len(words) == 2:
         values += _NAME.findall(words[1])
     return [value.strip() for value in values if value.strip()]
