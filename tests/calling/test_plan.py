@@ -123,7 +123,8 @@ def test_a_plan_stalls_at_the_first_line_that_adds_nothing() -> None:
     assert plan_stalled([' w("Paris")', '2. w("Tokyo")', '3. w("Paris")'], request)
     assert plan_stalled([' w("Paris", "Tokyo")', '2. w("Tokyo")'], request)  # part of one earlier line
     assert plan_stalled([' w("Paris")', '2. w("Tokyo")', '3. w("Paris", "Tokyo")'], request)  # merges 1 and 2
-    assert plan_stalled([" look it up"], request)
+    assert not plan_stalled([" look it up"], request)  # a line with no value may be a heading
+    assert plan_stalled([" look it up", "2. answer"], request)
 
 
 def test_the_next_planned_call_is_a_tool_not_yet_called_with_a_value_from_the_conversation() -> None:
@@ -157,3 +158,19 @@ def test_the_next_planned_call_is_a_tool_not_yet_called_with_a_value_from_the_co
 )
 def test_planned_tool_reads_the_tool_a_line_calls(line: str, tool: str | None) -> None:
     assert planned_tool(line, {"search_flights", "get_weather"}) == tool
+
+
+def test_a_heading_does_not_stall_the_plan_but_two_in_a_row_do() -> None:
+    from rixin.calling.plan import plan_stalled
+
+    request = "Displacement of a car at 15 m/s for 7 s, and of one at 20 m/s for 10 s?"
+    assert not plan_stalled([" Calculate the displacement of each car:"], request)
+    assert not plan_stalled([" Calculate the displacement of each car:", "2. displacement(15, 7)"], request)
+    assert plan_stalled([" <tools>", "2. First, the cars."], request)
+    assert plan_stalled([' d(15, 7)', '2. d(15, 7)'], request)  # a repeat still stalls
+
+
+def test_numbers_listed_with_commas_are_grounded() -> None:
+    assert grounded("5", "Find the factorial of 5,10 and 15.")
+    assert grounded("10", "Find the factorial of 5,10 and 15.")
+    assert grounded("1000", "invest 1,000 dollars")

@@ -44,7 +44,9 @@ def grounded(value: str, request: str) -> bool:
     """Whether the request contains the value as a whole word (numbers compared by value, text ignoring case)."""
     if _NUMBER.fullmatch(value):
         target = _normalise_number(value)
-        return any(_normalise_number(found) == target for found in _NUMBER.findall(request.replace(",", "")))
+        # "1,000" is one number and "5,10 and 15" three: read the request both ways.
+        found = _NUMBER.findall(request.replace(",", "")) + _NUMBER.findall(request)
+        return any(_normalise_number(number) == target for number in found)
     return re.search(rf"(?<!\w){re.escape(value)}(?!\w)", request, re.IGNORECASE) is not None
 
 
@@ -90,8 +92,12 @@ def _counted_lines(lines: list[str], request: str, combinations: bool) -> list[t
 
 
 def plan_stalled(finished_lines: list[str], request: str, *, combinations: bool = True) -> bool:
-    """Whether the last finished line of a plan brought nothing new (nothing after it will count)."""
+    """Whether the last finished line of a plan brought nothing new (nothing after it will count). A line with no
+    value at all (a heading: "Calculate the displacement of each car:") does not stall the plan unless the line
+    before it had none either: the calls may follow it."""
     if not finished_lines:
+        return False
+    if not plan_values(finished_lines[-1]) and (len(finished_lines) < 2 or plan_values(finished_lines[-2])):
         return False
     before = len(_counted_lines(finished_lines[:-1], request, combinations))
     return len(_counted_lines(finished_lines, request, combinations)) == before
