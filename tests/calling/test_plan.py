@@ -167,7 +167,7 @@ def test_a_heading_does_not_stall_the_plan_but_two_in_a_row_do() -> None:
     assert not plan_stalled([" Calculate the displacement of each car:"], request)
     assert not plan_stalled([" Calculate the displacement of each car:", "2. displacement(15, 7)"], request)
     assert plan_stalled([" <tools>", "2. First, the cars."], request)
-    assert plan_stalled([' d(15, 7)', '2. d(15, 7)'], request)  # a repeat still stalls
+    assert plan_stalled([" d(15, 7)", "2. d(15, 7)"], request)  # a repeat still stalls
 
 
 def test_numbers_listed_with_commas_are_grounded() -> None:
