@@ -9,19 +9,22 @@ name (`name(`). Compares that set with the gold calls' functions and with what t
 - gold_inside: of those, the gold functions are all among the named ones (the restriction cannot exclude them);
 - fixes: the run called a function outside the gold set, and the gold set is inside the named one;
 - breaks: the run passed, and called a function the named set lacks.
+For irrelevance items (no gold call), counts the passed items whose plan names tools and where `plan_fallback`
+would act: the call the run dropped used none of the named tools.
 """
 
 from __future__ import annotations
 
 import collections
 import json
+import re
 import sys
 from pathlib import Path
 
 from rixin.bench.bfcl import load_category
 from rixin.calling.plan import counted_plan_lines, planned_tool
 
-CATEGORIES = ("simple_python", "multiple", "parallel", "parallel_multiple")
+CATEGORIES = ("simple_python", "multiple", "parallel", "parallel_multiple", "irrelevance")
 
 
 def main(runs: list[str]) -> None:
@@ -31,7 +34,7 @@ def main(runs: list[str]) -> None:
         for line in Path(run, "items.jsonl").read_text(encoding="utf-8").splitlines():
             result = json.loads(line)
             item = items.get(result["id"])
-            if result.get("system", "rixin") != "rixin" or item is None or item.gold is None:
+            if result.get("system", "rixin") != "rixin" or item is None:
                 continue
             stages = result["raw_output"].split("\n---\n")
             if len(stages) < 3:
@@ -44,6 +47,12 @@ def main(runs: list[str]) -> None:
             if not lines or None in named:
                 continue
             allowed = set(named)
+            if item.gold is None:
+                stats[(item.category, "named")] += 1
+                dropped = set(re.findall(r'"name": "([^"]+)"', stages[2]))
+                stats[(item.category, "passed_named")] += result["passed"]
+                stats[(item.category, "fallback_acts")] += result["passed"] and bool(dropped) and not dropped & allowed
+                continue
             gold = {name for call in item.gold for name in call}
             called = {call["name"] for call in result["calls"]}
             stats[(item.category, "named")] += 1
@@ -52,7 +61,9 @@ def main(runs: list[str]) -> None:
             stats[(item.category, "breaks")] += result["passed"] and not called <= allowed
         print(run)
         for category in CATEGORIES:
-            keys = ("planned", "named", "gold_inside", "fixes", "breaks")
+            keys: tuple[str, ...] = ("planned", "named", "gold_inside", "fixes", "breaks")
+            if category == "irrelevance":
+                keys = ("planned", "named", "passed_named", "fallback_acts")
             print(f"  {category:18} " + "  ".join(f"{k} {stats[(category, k)]:3}" for k in keys))
 
 
