@@ -38,6 +38,7 @@ CONFIGS: dict[str, dict[str, str]] = {
     "+plan_end_penalty": {"plan_end_penalty": "2"},
     "+plan_next": {"plan_next": "true"},
     "+plan_fallback": {"plan_fallback": "true"},
+    "+plan_as_calls": {"plan_as_calls": "true"},
     "+few_shot": {"few_shot": "2"},
     "+self_check": {"self_check": "true"},
     "+remind_request": {"remind_request": "true"},

@@ -569,3 +569,16 @@ def test_plan_constraint_makes_ending_the_plan_less_likely(byte_tokenizer: Any) 
     logits = np.zeros(n_vocab, dtype=np.float32)
     constraint.mask(logits)
     assert logits[ord("2")] == 0.0 and logits[eos] == -3.0 and logits[ord("x")] == -np.inf
+
+
+def test_plan_grammar_as_calls_takes_only_lines_that_call_a_tool(byte_tokenizer: Any) -> None:
+    from rixin.calling.constrain import plan_grammar
+
+    free, as_calls = plan_grammar(3), plan_grammar(3, ["get_weather", "geo.distance"])
+    prose = " Calculate the velocity for the first day:\n2. Then the second day."
+    calls = ' get_weather(city="Paris")\n2. geo.distance("Rome", "Oslo")\n'
+    assert matches(byte_tokenizer, free, prose) and matches(byte_tokenizer, free, calls)
+    assert matches(byte_tokenizer, as_calls, calls)
+    assert not matches(byte_tokenizer, as_calls, prose)
+    assert not matches(byte_tokenizer, as_calls, " get_time(zone=1)")  # not a tool
+    assert not matches(byte_tokenizer, as_calls, ' get_weather("a")\n2. get_weather("b")\n3. x()\n4. ')  # 3 lines

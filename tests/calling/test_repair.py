@@ -554,3 +554,16 @@ def test_plan_fallback_is_not_taken_when_the_dropped_call_is_the_planned_tool() 
     result = Engine(model, CallingOptions(plan_fallback=True)).chat(ask, tools=TOOLS)
     assert not result.message.tool_calls
     assert [a.stage for a in result.attempts] == ["decide", "plan", "call", "answer"]
+
+
+def test_plan_as_calls_holds_the_plan_to_lines_that_call_a_tool() -> None:
+    ask = [Message(role="user", content="Weather in Paris and in Rome?")]
+    calls = listed(("get_weather", {"city": "Paris"}), ("get_weather", {"city": "Rome"}))
+    options = CallingOptions(plan_as_calls=True, ground_calls=False)
+    prose = ScriptedModel([" Get the weather for each city:\n2. Paris\n", calls])
+    Engine(prose, options).chat(ask, tools=TOOLS, tool_choice="required")
+    assert prose.outputs == []  # the prose plan was cut at its first letter; the calls still came
+    planned = ScriptedModel([' get_weather(city="Paris")\n2. get_weather(city="Rome")\n', calls])
+    result = Engine(planned, options).chat(ask, tools=TOOLS, tool_choice="required")
+    assert summary(result) == [("get_weather", {"city": "Paris"}), ("get_weather", {"city": "Rome"})]
+    assert result.attempts[0].stage == "plan" and result.attempts[0].raw_output.count("get_weather(") == 2

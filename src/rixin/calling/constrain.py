@@ -77,11 +77,16 @@ def tool_call_grammar(
     return f'start: block{repeat} "\\n"?\nblock: {open_} "\\n" {one} "\\n" {close}\n'
 
 
-def plan_grammar(max_lines: int) -> str:
+def plan_grammar(max_lines: int, tool_names: Sequence[str] = ()) -> str:
     """A numbered list of 1..max_lines short lines, continuing a prompt that ends with "1.": the model's own
-    count of the calls a request needs."""
+    count of the calls a request needs. With `tool_names`, each line is a call: one of those names, then "(" and
+    the rest of the line."""
     more = max(max_lines - 1, 0)
-    return f'start: LINE ("\\n" /[2-9]\\./ LINE){{0,{more}}} "\\n"?\nLINE: / [^\\n]{{1,160}}/\n'
+    start = f'start: line ("\\n" /[2-9]\\./ line){{0,{more}}} "\\n"?\n'
+    if not tool_names:
+        return start + "line: LINE\nLINE: / [^\\n]{1,160}/\n"
+    names = " | ".join(json.dumps(name) for name in tool_names)
+    return start + f'line: " " name "(" REST\nname: {names}\nREST: /[^\\n]{{0,150}}/\n'
 
 
 def json_grammar(schema: dict[str, Any] | None) -> str:

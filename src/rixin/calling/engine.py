@@ -530,7 +530,11 @@ class _Run:
 
         prompt = self.prompt(model, conversation) + self.family.plan_prefix
         plan = self.planned_lines(
-            model, prompt, end_penalty=self.options.plan_end_penalty, stop_when=stop_when_a_line_adds_nothing
+            model,
+            prompt,
+            end_penalty=self.options.plan_end_penalty,
+            stop_when=stop_when_a_line_adds_nothing,
+            as_calls=[t.name for t in self.allowed] if self.options.plan_as_calls else [],
         )
         return counted_plan_lines(plan, request, combinations=combinations) if plan is not None else []
 
@@ -541,12 +545,13 @@ class _Run:
         *,
         end_penalty: float = 0.0,
         stop_when: Callable[[str], bool] | None = None,
+        as_calls: Sequence[str] = (),
     ) -> str | None:
         """The model's numbered list of calls, continuing `prompt` (which ends with "1.") under the plan grammar
-        (None: the grammar could not be built)."""
+        (None: the grammar could not be built); with `as_calls`, each line calls one of those tools."""
         limit = self.options.max_parallel_calls
         options = self.generation.model_copy(update={"max_tokens": min(48 * limit, self.generation.max_tokens)})
-        lark = plan_grammar(limit)
+        lark = plan_grammar(limit, as_calls)
         try:
             constraint = (
                 PlanConstraint(model.constraint_tokenizer(), lark, model.info.n_vocab, end_penalty=end_penalty)

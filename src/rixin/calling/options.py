@@ -49,6 +49,10 @@ class CallingOptions:
     plan_in_prompt: bool = False
     """With `plan_calls`: the calls are generated after the plan's counted lines (in the same assistant turn),
     so that they follow the plan, rather than from the conversation alone."""
+    plan_as_calls: bool = False
+    """With `plan_calls`: each plan line must be a call — a tool's name, "(" and the rest of the line (under the
+    plan grammar) — so that its values can be counted. The 1.5B otherwise plans in headings with no values
+    ("Calculate the velocity for the second day:"), which count nothing (docs/results.md §15)."""
     plan_fallback: bool = False
     """With `plan_calls` and `ground_calls`: when every call rests on values nobody gave and none of them uses a
     tool the plan's counted lines name (the model skipped ahead: `book_flight(flight_id="FL101")` where its own
