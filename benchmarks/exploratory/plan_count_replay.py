@@ -12,31 +12,24 @@ where the engine of that run stopped them, so a rule that would have let a plan 
 from __future__ import annotations
 
 import collections
-import json
 import sys
-from pathlib import Path
 
-from rixin.bench.bfcl import load_category
+from logged_plans import logged_plans
+
 from rixin.calling.plan import count_planned_calls
 
 CATEGORIES = ("simple_python", "multiple", "parallel", "parallel_multiple")
 
 
 def main(runs: list[str]) -> None:
-    items = {item.id: item for category in CATEGORIES for item in load_category(category)}
     for run in runs:
         stats: collections.Counter[tuple[str, str, str]] = collections.Counter()
-        for line in Path(run, "items.jsonl").read_text(encoding="utf-8").splitlines():
-            result = json.loads(line)
-            item = items.get(result["id"])
-            if result.get("system", "rixin") != "rixin" or item is None or item.gold is None:
+        for logged in logged_plans(run, CATEGORIES):
+            item = logged.item
+            if item.gold is None:
                 continue
-            stages = result["raw_output"].split("\n---\n")
-            if len(stages) < 3:
-                continue
-            request = "\n".join(m["content"] for m in item.messages if m["role"] == "user")
             for rule, combinations in (("values", False), ("combinations", True)):
-                count = count_planned_calls(stages[1], request, combinations=combinations)
+                count = count_planned_calls(logged.plan, logged.request, combinations=combinations)
                 gold = len(item.gold)
                 verdict = "none" if count is None else "right" if count == gold else "over" if count > gold else "under"
                 stats[(item.category, rule, verdict)] += 1

@@ -16,13 +16,12 @@ Prints right / over / under / none per category against the gold number of calls
 from __future__ import annotations
 
 import collections
-import json
 import re
 import sys
 from collections.abc import Collection
-from pathlib import Path
 
-from rixin.bench.bfcl import load_category
+from logged_plans import logged_plans
+
 from rixin.calling.plan import grounded, plan_values, planned_tool
 
 CATEGORIES = ("simple_python", "multiple", "parallel", "parallel_multiple")
@@ -65,23 +64,19 @@ def count(plan: str, request: str, tools: Collection[str] = (), passed_over: Col
 
 
 def main(runs: list[str]) -> None:
-    items = {item.id: item for category in CATEGORIES for item in load_category(category)}
     for run in runs:
         stats: collections.Counter[tuple[str, str, str]] = collections.Counter()
-        for line in Path(run, "items.jsonl").read_text(encoding="utf-8").splitlines():
-            result = json.loads(line)
-            item = items.get(result["id"])
-            stages = result["raw_output"].split("\n---\n")
-            if item is None or item.gold is None or len(stages) < 3:
+        for logged in logged_plans(run, CATEGORIES):
+            item, request, plan = logged.item, logged.request, logged.plan
+            if item.gold is None:
                 continue
-            request = "\n".join(m["content"] for m in item.messages if m["role"] == "user")
             names = [tool["function"]["name"] for tool in item.tools()]
             named, passed_over = named_tools(names, request)
             variants = {
-                "combinations": count(stages[1], request),
-                "+tool names": count(stages[1], request, names),
-                "+named tools": count(stages[1], request, named),
-                "+named/passed": count(stages[1], request, named, passed_over),
+                "combinations": count(plan, request),
+                "+tool names": count(plan, request, names),
+                "+named tools": count(plan, request, named),
+                "+named/passed": count(plan, request, named, passed_over),
             }
             for rule, planned in variants.items():
                 gold = len(item.gold)

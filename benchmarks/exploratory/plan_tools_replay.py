@@ -16,30 +16,21 @@ would act: the call the run dropped used none of the named tools.
 from __future__ import annotations
 
 import collections
-import json
 import re
 import sys
-from pathlib import Path
 
-from rixin.bench.bfcl import load_category
+from logged_plans import logged_plans
+
 from rixin.calling.plan import counted_plan_lines, planned_tool
 
 CATEGORIES = ("simple_python", "multiple", "parallel", "parallel_multiple", "irrelevance")
 
 
 def main(runs: list[str]) -> None:
-    items = {item.id: item for category in CATEGORIES for item in load_category(category)}
     for run in runs:
         stats: collections.Counter[tuple[str, str]] = collections.Counter()
-        for line in Path(run, "items.jsonl").read_text(encoding="utf-8").splitlines():
-            result = json.loads(line)
-            item = items.get(result["id"])
-            if result.get("system", "rixin") != "rixin" or item is None:
-                continue
-            stages = result["raw_output"].split("\n---\n")
-            if len(stages) < 3:
-                continue
-            request = "\n".join(m["content"] for m in item.messages if m["role"] == "user")
+        for logged in logged_plans(run, CATEGORIES):
+            item, result, stages, request = logged.item, logged.result, logged.stages, logged.request
             names = {tool["function"]["name"] for tool in item.tools()}
             stats[(item.category, "planned")] += 1
             lines = counted_plan_lines(stages[1], request)
