@@ -20,7 +20,7 @@ import llguidance
 import pytest
 
 from rixin.calling import CallingOptions, Engine, with_options
-from rixin.calling.engine import _all_answered
+from rixin.calling.engine import _unanswered
 from rixin.calling.families import HERMES
 from rixin.cli.demo_tools import convert_currency, get_weather
 from rixin.errors import ToolSchemaError
@@ -385,31 +385,32 @@ def answered_conversation() -> list[Message]:
     ]
 
 
-def test_all_answered() -> None:
+def test_unanswered() -> None:
     conversation = answered_conversation()
-    # same name and arguments, whatever the key order and id
-    assert _all_answered([call("get_weather", {"unit": "celsius", "city": "Paris"}, "new")], conversation)
+    paris_again = call("get_weather", {"unit": "celsius", "city": "Paris"}, "new")
+    # same name and arguments, whatever the key order and id: answered
+    assert _unanswered([paris_again], conversation) == []
     # Tokyo was asked for but has no result yet
-    assert not _all_answered([call("get_weather", {"city": "Tokyo"}, "c2")], conversation)
-    assert not _all_answered(
-        [call("get_weather", {"city": "Paris", "unit": "celsius"}, "x"), call("get_weather", {"city": "Tokyo"}, "y")],
-        conversation,
-    )
-    assert not _all_answered([call("get_weather", {"city": "Paris"}, "x")], conversation)  # other arguments
-    assert not _all_answered([call("convert_currency", {"city": "Paris", "unit": "celsius"}, "x")], conversation)
-    assert not _all_answered([], conversation)
-    assert not _all_answered([call("get_weather", {"city": "Paris", "unit": "celsius"}, "x")], conversation[:2])
-    assert not _all_answered([call("get_weather", {"city": "Paris", "unit": "celsius"}, "x")], [])
+    tokyo = call("get_weather", {"city": "Tokyo"}, "c2")
+    assert _unanswered([tokyo], conversation) == [tokyo]
+    assert _unanswered([paris_again, tokyo], conversation) == [tokyo]
+    other_arguments = call("get_weather", {"city": "Paris"}, "x")
+    other_tool = call("convert_currency", {"city": "Paris", "unit": "celsius"}, "x")
+    assert _unanswered([other_arguments, other_tool], conversation) == [other_arguments, other_tool]
+    assert _unanswered([], conversation) == []
+    assert _unanswered([paris_again], conversation[:2]) == [paris_again]  # asked, no result yet
+    assert _unanswered([paris_again], []) == [paris_again]
 
 
-def test_all_answered_with_unparsable_arguments_compares_the_text() -> None:
+def test_unanswered_with_unparsable_arguments_compares_the_text() -> None:
     odd = ToolCall(id="c9", function={"name": "f", "arguments": "{oops"})  # type: ignore[arg-type]
     conversation = [
         Message(role="assistant", tool_calls=[odd]),
         Message(role="tool", tool_call_id="c9", content="error"),
     ]
-    assert _all_answered([ToolCall(function={"name": "f", "arguments": "{oops"})], conversation)  # type: ignore[arg-type]
-    assert not _all_answered([ToolCall(function={"name": "f", "arguments": "{oops!"})], conversation)  # type: ignore[arg-type]
+    assert _unanswered([ToolCall(function={"name": "f", "arguments": "{oops"})], conversation) == []  # type: ignore[arg-type]
+    different = ToolCall(function={"name": "f", "arguments": "{oops!"})  # type: ignore[arg-type]
+    assert _unanswered([different], conversation) == [different]
 
 
 def tagged(call: tuple[str, dict[str, Any]]) -> str:
@@ -449,6 +450,20 @@ def test_repeated_call_with_stop_repeats_off_is_returned() -> None:
     model = ScriptedModel(["<tool_call>", repeat])
     result = Engine(model, CallingOptions(stop_repeats=False, plan_calls=False)).chat(conversation, tools=TOOLS)
     assert summary(result) == [("get_weather", {"city": "Paris", "unit": "celsius"})]
+
+
+def test_a_repeat_beside_a_new_call_is_dropped() -> None:
+    conversation = answered_conversation()
+    conversation.append(Message(role="tool", tool_call_id="c2", name="get_weather", content='{"temperature": 20}'))
+    both = listed(("get_weather", {"city": "Paris", "unit": "celsius"}), ("get_weather", {"city": "Rome"}))
+    model = ScriptedModel(["<tool_call>", both])
+    result = Engine(model, NO_PLAN).chat(conversation, tools=TOOLS)
+    assert summary(result) == [("get_weather", {"city": "Rome"})]
+    assert result.finish_reason == "tool_calls"
+
+    model = ScriptedModel(["<tool_call>", both])
+    kept = Engine(model, CallingOptions(stop_repeats=False, plan_calls=False)).chat(conversation, tools=TOOLS)
+    assert len(summary(kept)) == 2
 
 
 def test_a_new_call_after_results_is_kept() -> None:

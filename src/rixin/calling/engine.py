@@ -392,8 +392,12 @@ class _Run:
                 problems.append("the call was cut off at max_tokens")
             self.attempts[-1].error = "; ".join(problems) or None
             if not problems:
-                if self.choice == "auto" and self.options.stop_repeats and _all_answered(checked.calls, conversation):
-                    return self.final_answer(model)
+                if self.choice == "auto" and self.options.stop_repeats:
+                    # a call whose result the model already has would act twice (book the same seat again)
+                    fresh = _unanswered(checked.calls, conversation)
+                    if not fresh:
+                        return self.final_answer(model)
+                    checked = replace(checked, calls=fresh)
                 return self.grounded_result(model, checked, completion.text)
             conversation = conversation + self.repair_messages(completion.text, problems)
         error = f"no valid function call after {self.options.max_repairs + 1} attempts: {'; '.join(problems)}"
@@ -686,8 +690,8 @@ def _call_key(name: str, arguments: str) -> tuple[str, str]:
     return name, canonical
 
 
-def _all_answered(calls: list[ToolCall], conversation: list[Message]) -> bool:
-    """True when every call repeats one whose result is already in the conversation."""
+def _unanswered(calls: list[ToolCall], conversation: list[Message]) -> list[ToolCall]:
+    """The calls that do not repeat one whose result is already in the conversation (same name and arguments)."""
     answered_ids = {m.tool_call_id for m in conversation if m.role == "tool"}
     answered = {
         _call_key(c.function.name, c.function.arguments)
@@ -695,7 +699,7 @@ def _all_answered(calls: list[ToolCall], conversation: list[Message]) -> bool:
         for c in m.tool_calls or []
         if c.id in answered_ids
     }
-    return bool(calls) and all(_call_key(c.function.name, c.function.arguments) in answered for c in calls)
+    return [c for c in calls if _call_key(c.function.name, c.function.arguments) not in answered]
 
 
 def _from_wire(calls: list[ToolCall]) -> ParseResult:

@@ -59,7 +59,9 @@ class CallingOptions:
     plan put the flight search first), generate the calls once more, restricted to the tools those lines name
     and as many as those lines, before answering in words."""
     stop_repeats: bool = True
-    """For `auto`: when the model only repeats calls whose results it already has, make it answer instead."""
+    """For `auto`: drop calls that repeat one whose result the model already has (same name and arguments), and
+    when nothing else is left, make it answer instead. The 1.5B re-books the viewing it just booked beside its
+    next call (exec suite, docs/results.md §16)."""
     shortlist: int | None = 12
     """When a request comes with more tools than this, show the model only this many, chosen by lexical
     retrieval against what the user said (rixin.calling.shortlist); tools already called stay. None: off.
