@@ -6,6 +6,9 @@ and the change in overall accuracy against the defaults measured in the same inv
     python benchmarks/ablation.py --model qwen2.5-coder-0.5b --out runs/ablation-q05
     python benchmarks/ablation.py --model qwen2.5-coder-1.5b --out runs/ablation-q15 --only defaults,plan_calls
 
+"defaults" are the model's own: the engine's defaults plus its registry entry's `calling_defaults` (the 1.5B's
+include plan_as_calls, so its "+plan_as_calls" row repeats its defaults).
+
 Each configuration's run lives in OUT/<name> and is resumed when present, so an interrupted ablation
 continues where it stopped (`rixin bench --resume`). Run it on an otherwise idle machine: the times are
 part of the table.

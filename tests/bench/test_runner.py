@@ -629,6 +629,23 @@ def test_run_bench_writes_everything(words_only: _WordsOnly, tmp_path: Path) -> 
     assert words_only.requests == 4 and len(_lines(out / "items.jsonl")) == 4
 
 
+def test_run_bench_starts_from_the_models_measured_defaults(words_only: _WordsOnly, tmp_path: Path) -> None:
+    from rixin.bench import run_bench
+
+    tuned = run_bench(suite="bfcl:irrelevance", model="qwen2.5-coder-1.5b", out=tmp_path / "a", limit=1)
+    assert tuned["meta"]["engine_options"]["plan_as_calls"] is True
+    changed = run_bench(
+        suite="bfcl:irrelevance",
+        model="qwen2.5-coder-1.5b",
+        out=tmp_path / "b",
+        limit=1,
+        engine_options={"plan_as_calls": False},
+    )
+    assert changed["meta"]["engine_options"]["plan_as_calls"] is False
+    default = run_bench(suite="bfcl:irrelevance", model=None, out=tmp_path / "c", limit=1)
+    assert default["meta"]["engine_options"]["plan_as_calls"] is False
+
+
 def test_run_bench_rejects_bad_options(words_only: _WordsOnly, tmp_path: Path) -> None:
     from rixin.bench import run_bench
 

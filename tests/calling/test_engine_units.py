@@ -582,3 +582,18 @@ def test_plan_grammar_as_calls_takes_only_lines_that_call_a_tool(byte_tokenizer:
     assert not matches(byte_tokenizer, as_calls, prose)
     assert not matches(byte_tokenizer, as_calls, " get_time(zone=1)")  # not a tool
     assert not matches(byte_tokenizer, as_calls, ' get_weather("a")\n2. get_weather("b")\n3. x()\n4. ')  # 3 lines
+
+
+def test_tuned_options_apply_a_models_measured_defaults_then_the_changes() -> None:
+    from rixin.calling import CallingOptions, tuned_options
+
+    assert tuned_options("qwen2.5-coder-1.5b").plan_as_calls is True
+    assert tuned_options("qwen2.5-coder-0.5b") == CallingOptions()
+    assert tuned_options("some-endpoint-model") == CallingOptions()
+    assert tuned_options("qwen2.5-coder-1.5b", plan_as_calls=False).plan_as_calls is False
+    assert tuned_options("qwen2.5-coder-0.5b", plan_calls=False).plan_calls is False
+    with pytest.raises(TypeError):
+        tuned_options("qwen2.5-coder-1.5b", nonsense=1)
+    fields = set(CallingOptions.__dataclass_fields__)
+    for entry in EMBEDDED_MODELS.values():
+        assert set(entry.calling_defaults) <= fields, entry.name

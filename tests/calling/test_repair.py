@@ -582,3 +582,13 @@ def test_plan_as_calls_holds_the_plan_to_lines_that_call_a_tool() -> None:
     result = Engine(planned, options).chat(ask, tools=TOOLS, tool_choice="required")
     assert summary(result) == [("get_weather", {"city": "Paris"}), ("get_weather", {"city": "Rome"})]
     assert result.attempts[0].stage == "plan" and result.attempts[0].raw_output.count("get_weather(") == 2
+
+
+def test_an_embedded_model_gets_its_measured_defaults_unless_options_are_given() -> None:
+    import dataclasses
+
+    model = ScriptedModel([])
+    assert Engine(model).options == CallingOptions()  # a model the registry does not know
+    model.info = dataclasses.replace(model.info, name="qwen2.5-coder-1.5b")
+    assert Engine(model).options.plan_as_calls is True
+    assert Engine(model, NO_PLAN).options == NO_PLAN

@@ -63,12 +63,13 @@ def run_bench(
     """Run the suites against rixin (and optionally a baseline) and write items, summary, report, chart."""
     from rixin import __version__
     from rixin.bench.report import summarize, write_report
-    from rixin.calling import CallingOptions, open_model
-    from rixin.models import LlamaModel
+    from rixin.calling import CallingOptions, open_model, tuned_options
+    from rixin.models import DEFAULT_MODEL, LlamaModel, parse_model_spec
 
     entries = load_entries(suite, limit, seed)
-    try:
-        options = CallingOptions(**(engine_options or {}))
+    try:  # the defaults measured for the model, then the options asked for
+        kind, location, _ = parse_model_spec(model or DEFAULT_MODEL)
+        options = tuned_options(location if kind == "embedded" else "", **(engine_options or {}))
     except TypeError as error:
         fields = ", ".join(f.name for f in dataclasses.fields(CallingOptions))
         raise RixinError(f"unknown engine option ({error}); valid: {fields}") from error

@@ -6,7 +6,7 @@ from typing import Any
 
 from rixin.calling.engine import Engine, classify_start, with_options
 from rixin.calling.families import Family, family_for_template
-from rixin.calling.options import CallingOptions
+from rixin.calling.options import CallingOptions, tuned_options
 from rixin.calling.parse import ParsedCall, ParseResult, parse_tool_calls
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "family_for_template",
     "open_model",
     "parse_tool_calls",
+    "tuned_options",
     "with_options",
 ]
 

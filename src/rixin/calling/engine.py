@@ -29,7 +29,7 @@ from rixin.calling.constrain import (
 from rixin.calling.families import Family, family_for_template
 from rixin.calling.fewshot import Example, nearest_examples
 from rixin.calling.grounding import Context, check_grounding, drop_ungrounded_optional
-from rixin.calling.options import CallingOptions
+from rixin.calling.options import CallingOptions, tuned_options
 from rixin.calling.parse import ParsedCall, ParseResult, parse_tool_calls
 from rixin.calling.plan import counted_plan_lines, next_call_planned, numbered, plan_stalled, planned_tool
 from rixin.calling.prompt import render_prompt
@@ -86,7 +86,8 @@ class Engine:
 
     def __init__(self, model: LlamaModel | EndpointModel, options: CallingOptions | None = None) -> None:
         self.model = model
-        self.options = options or CallingOptions()
+        # an embedded model gets the defaults measured for it; an endpoint's model, the engine's own
+        self.options = options or (tuned_options(model.name) if isinstance(model, LlamaModel) else CallingOptions())
         template = model.info.chat_template if isinstance(model, LlamaModel) else None
         self.family: Family = family_for_template(template)
 

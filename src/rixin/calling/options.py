@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -85,3 +86,12 @@ class CallingOptions:
     """For `auto`, before the first tool result: drop calls whose required values (numbers, short names) the
     conversation never gave, and answer in words when none is left (rixin.calling.grounding): small models
     call a tool for nearly every request, filling in invented values when no tool fits."""
+
+
+def tuned_options(model_name: str, **changes: Any) -> CallingOptions:
+    """The options for an embedded model: the engine's defaults, then those its registry entry measured better
+    for it (`EmbeddedModel.calling_defaults`), then `changes`. Raises TypeError for an unknown option."""
+    from rixin.models.registry import EMBEDDED_MODELS
+
+    entry = EMBEDDED_MODELS.get(model_name)
+    return CallingOptions(**{**(entry.calling_defaults if entry else {}), **changes})
