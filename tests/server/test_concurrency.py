@@ -110,11 +110,11 @@ def test_health_and_models_answer_during_a_long_generation(store: Store) -> None
     with serve_in_thread(ServerSettings(no_auth=True), model=model, store=store) as server:
         busy, _ = in_thread(lambda: chat(server))
         wait_until(model.started.is_set)
-        started = time.monotonic()
+        # the generation is held by the gate until the end, so any answer here proves it does not block
         assert health(server)["generating"] == 1
         models = httpx.get(server.v1 + "/models", timeout=5)
         assert models.status_code == 200 and models.json()["data"][0]["id"] == "fake-model"
-        assert time.monotonic() - started < 2
+        assert busy.is_alive()
         assert model.gate is not None
         model.gate.set()
         busy.join(10)
