@@ -67,9 +67,8 @@ def run_bench(
     from rixin.models import DEFAULT_MODEL, LlamaModel, parse_model_spec
 
     entries = load_entries(suite, limit, seed)
-    try:  # the defaults measured for the model, then the options asked for
-        kind, location, _ = parse_model_spec(model or DEFAULT_MODEL)
-        options = tuned_options(location if kind == "embedded" else "", **(engine_options or {}))
+    try:  # the defaults measured for an embedded model (a path or URL names none), then the options asked for
+        options = tuned_options(parse_model_spec(model or DEFAULT_MODEL)[1], **(engine_options or {}))
     except TypeError as error:
         fields = ", ".join(f.name for f in dataclasses.fields(CallingOptions))
         raise RixinError(f"unknown engine option ({error}); valid: {fields}") from error
