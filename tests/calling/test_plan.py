@@ -174,3 +174,12 @@ def test_numbers_listed_with_commas_are_grounded() -> None:
     assert grounded("5", "Find the factorial of 5,10 and 15.")
     assert grounded("10", "Find the factorial of 5,10 and 15.")
     assert grounded("1000", "invest 1,000 dollars")
+
+
+def test_a_plan_as_calls_brings_the_names_in_its_arguments() -> None:
+    # measured on the 1.5B: a one-letter value in a planned call was no value, so its line did not count
+    assert plan_values("f(C)") == ["C"]
+    assert plan_values("2. `tune(D, mode=Minor)`") == ["D", "Minor"]
+    assert plan_values("get_weather(city=Cairo)") == ["Cairo"]
+    request = "Print the grade reports of students A and B."
+    assert count_planned_calls(" report.grades(A)\n2. report.grades(B)\n3. report.grades(C)", request) == 2

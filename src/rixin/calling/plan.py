@@ -17,17 +17,20 @@ _LINE_NUMBER = re.compile(r"^\s*\d+\.")
 _NAME = re.compile(r"(?<![\w.])[A-Z][\w'-]*(?: [A-Z][\w'-]*)*")
 # A full stop after a number ends the sentence ("of 12 and 18."); a digit after it would make it a decimal.
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?!\w|\.\d)")
+_CALLED_NAME = re.compile(r"^[\s`*-]*(?:\d+\.)?[\s`*-]*([A-Za-z_][\w.]*)\s*\(")
 
 
 def plan_values(line: str) -> list[str]:
     """The literal values in one planned line: quoted strings, and outside the quotes numbers and capitalised
-    names after the line's first word (plans in prose: "Get the current weather for Cairo")."""
+    names after the line's first word (plans in prose: "Get the current weather for Cairo") or after the called
+    tool's name (plans as calls: `get_weather(Cairo)`)."""
     line = _LINE_NUMBER.sub("", line)  # its number is no value
     values = [a or b for a, b in _QUOTED.findall(line)]
     unquoted = _QUOTED.sub(" ", line)
     values += _NUMBER.findall(unquoted)
-    words = unquoted.strip().lstrip("`*- ").split(None, 1)
-    if len(words) == 2:
+    if call := _CALLED_NAME.match(unquoted):  # a planned call: names follow the tool's (`f(C)`, `f(city=Paris)`)
+        values += _NAME.findall(unquoted[call.end() :])
+    elif len(words := unquoted.strip().lstrip("`*- ").split(None, 1)) == 2:  # prose: after the first word
         values += _NAME.findall(words[1])
     return [value.strip() for value in values if value.strip()]
 
@@ -102,8 +105,6 @@ def plan_stalled(finished_lines: list[str], request: str, *, combinations: bool 
     before = len(_counted_lines(finished_lines[:-1], request, combinations))
     return len(_counted_lines(finished_lines, request, combinations)) == before
 
-
-_CALLED_NAME = re.compile(r"^[\s`*-]*(?:\d+\.)?[\s`*-]*([A-Za-z_][\w.]*)\s*\(")
 
 
 def planned_tool(line: str, tool_names: set[str] | frozenset[str]) -> str | None:
