@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from rixin.calling.parse import ParsedCall, ParseResult, parse_tool_calls
+from rixin.calling.parse import ParsedCall, ParseResult, parse_tool_calls, salvage_truncated
 
 TOOLS = {
     "get_weather": ["city", "unit"],
@@ -400,3 +400,61 @@ def test_print_without_tools_is_content() -> None:
 def test_tool_definition_in_prose_is_not_a_call() -> None:
     text = 'def get_weather(city):\n    return "sunny"'
     assert parse_tool_calls(text, TOOLS) == ParseResult([], text, [])
+
+
+# --- salvaging output cut off at the token limit ----------------------------------------------------------------
+
+
+def test_salvage_keeps_complete_calls_and_the_cut_call_less_its_last_argument() -> None:
+    text = (
+        '<tool_call>\n[{"name": "find_flight", "arguments": {"origin": "Oslo", "date": "2026-12-01"}}, '
+        '{"name": "find_flight", "arguments": {"origin": "Rome", "stops": [{"city": "Bern"}, {"city": "Wi'
+    )
+    assert salvage_truncated(text) == [
+        ParsedCall("find_flight", {"origin": "Oslo", "date": "2026-12-01"}, "json"),
+        ParsedCall("find_flight", {"origin": "Rome"}, "json"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[{"name": "f", "arguments": {"a": 1}}, {"name": "g", "argu',  # cut before the arguments
+        '[{"name": "f", "arguments": {"a": 1}}, {"na',
+    ],
+)
+def test_salvage_drops_a_call_cut_before_its_arguments(text: str) -> None:
+    assert salvage_truncated(text) == [ParsedCall("f", {"a": 1}, "json")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "The weather in Paris is",  # prose
+        '{"name": "f", "arguments": {"a": 1}}',  # complete: nothing to salvage
+        '{"city": "Paris", "days": [1, 2',  # data, not a call
+        "f(a=1, b=[1, 2",  # Python calls are not salvaged
+    ],
+)
+def test_salvage_finds_nothing_without_a_cut_json_call(text: str) -> None:
+    assert salvage_truncated(text) == []
+
+
+def test_salvage_reads_the_openai_shape() -> None:
+    text = '[{"type": "function", "function": {"name": "f", "arguments": {"a": "x", "b": "partial'
+    assert salvage_truncated(text) == [ParsedCall("f", {"a": "x"}, "json")]
+
+
+@pytest.mark.parametrize(
+    ("text", "arguments"),
+    [
+        ('{"name": "f", "arguments": {"a": 1}', {"a": 1}),  # cut after the arguments closed: all kept
+        ('{"name": "f", "arguments": {"a": 1,', {"a": 1}),  # cut between arguments
+        ('{"name": "f", "arguments": {"a": 1, "b": ', {"a": 1}),
+        ('{"name": "f", "arguments": {"a": 12', {}),  # cut inside a number: it may have been 125
+        ('{"name": "f", "arguments": {"a": "x\\"y', {}),  # an escaped quote does not end the string
+    ],
+)
+def test_salvage_drops_exactly_the_argument_being_written(text: str, arguments: dict[str, Any]) -> None:
+    assert salvage_truncated(text) == [ParsedCall("f", arguments, "json")]

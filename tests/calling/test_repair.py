@@ -275,6 +275,49 @@ def test_a_call_cut_off_at_max_tokens_is_reported_as_such() -> None:
     assert all(a.completion_tokens == 20 for a in result.attempts)
 
 
+def find_card(rank: str, suit: str, deck: list[str] | None = None) -> str:
+    """Find a card in a deck.
+
+    Args:
+        rank: The card's rank.
+        suit: The card's suit.
+        deck: The deck's cards; a full deck when left out.
+    """
+    return f"{rank} of {suit}"
+
+
+# The model runs on through an optional argument until the limit (measured on the 1.5B: a whole deck of cards).
+RUNAWAY = '<tool_call>\n{"name": "find_card", "arguments": {"rank": "Queen", "suit": "Hearts", "deck": ["Ace", "Two'
+CUT_RUNAWAY = GenerationOptions(max_tokens=len(RUNAWAY))
+RUNAWAY += '", "Three", "Four"]}}\n</tool_call>'
+
+
+def test_a_call_cut_off_in_an_optional_argument_is_salvaged_without_it() -> None:
+    model = ScriptedModel([RUNAWAY])
+    ask = [Message(role="user", content="Find the Queen of Hearts.")]
+    result = Engine(model, UNCONSTRAINED).chat(ask, tools=[find_card], tool_choice="required", options=CUT_RUNAWAY)
+    assert summary(result) == [("find_card", {"rank": "Queen", "suit": "Hearts"})]
+    assert result.finish_reason == "tool_calls" and len(result.attempts) == 1
+
+
+def test_without_salvage_a_cut_call_goes_to_repair() -> None:
+    model = ScriptedModel([RUNAWAY] * 3)
+    ask = [Message(role="user", content="Find the Queen of Hearts.")]
+    options = CallingOptions(constrained=False, salvage_truncated=False)
+    result = Engine(model, options).chat(ask, tools=[find_card], tool_choice="required", options=CUT_RUNAWAY)
+    assert result.finish_reason == "error" and len(result.attempts) == 3
+
+
+def test_a_call_cut_off_in_a_required_argument_is_not_salvaged() -> None:
+    runaway = '<tool_call>\n{"name": "find_card", "arguments": {"rank": "Queen", "suit": "' + "H" * 200
+    model = ScriptedModel([runaway, call_text(("find_card", {"rank": "Queen", "suit": "Hearts"}))])
+    ask = [Message(role="user", content="Find the Queen of Hearts.")]
+    options = GenerationOptions(max_tokens=150)  # the valid call is shorter
+    result = Engine(model, UNCONSTRAINED).chat(ask, tools=[find_card], tool_choice="required", options=options)
+    assert summary(result) == [("find_card", {"rank": "Queen", "suit": "Hearts"})]
+    assert result.attempts[0].error is not None and "cut off at max_tokens" in result.attempts[0].error
+
+
 @pytest.mark.parametrize(("parallel", "expected"), [(True, 2), (False, 1)])
 def test_parallel_tool_calls(parallel: bool, expected: int) -> None:
     two = call_text(("get_weather", {"city": "Beijing"}), ("get_weather", {"city": "Tokyo"}))

@@ -30,7 +30,7 @@ from rixin.calling.families import Family, family_for_template
 from rixin.calling.fewshot import Example, nearest_examples
 from rixin.calling.grounding import Context, check_grounding, drop_ungrounded_optional
 from rixin.calling.options import CallingOptions, tuned_options
-from rixin.calling.parse import ParsedCall, ParseResult, parse_tool_calls
+from rixin.calling.parse import ParsedCall, ParseResult, parse_tool_calls, salvage_truncated
 from rixin.calling.plan import counted_plan_lines, next_call_planned, numbered, plan_stalled, planned_tool
 from rixin.calling.prompt import render_prompt
 from rixin.calling.shortlist import shortlist
@@ -180,6 +180,13 @@ class _Run:
         if not self.parallel:
             calls = calls[:1]
         return _Checked(calls, problems, parsed.content)
+
+    def salvage(self, text: str) -> _Checked | None:
+        """The valid calls in output cut off at the token limit (`salvage_truncated`); None when there are none."""
+        if not self.options.salvage_truncated or not (calls := salvage_truncated(text)):
+            return None
+        checked = self.check(ParseResult(calls, None, []))
+        return checked if checked.calls and not checked.problems else None
 
     def parse(self, text: str) -> ParseResult:
         signatures = {t.name: list(t.parameters.get("properties", {})) for t in self.tools}
@@ -388,6 +395,8 @@ class _Run:
             completion = self.generate(model, prompt, stage, constraint=constraint)
             last_raw = completion.text
             checked = self.check(self.parse(completion.text))
+            if completion.finish_reason == "length" and not checked.calls:
+                checked = self.salvage(completion.text) or checked
             problems = checked.problems or ([] if checked.calls else ["no function call found in the output"])
             if completion.finish_reason == "length" and not checked.calls:
                 problems.append("the call was cut off at max_tokens")

@@ -82,6 +82,11 @@ class CallingOptions:
     few_shot: int = 0
     """Show this many examples from rixin's own library of verified calls, the nearest to the request
     (rixin.calling.fewshot). 0: off."""
+    salvage_truncated: bool = True
+    """When a call's JSON is cut off at the token limit, keep its complete calls and the call being written less
+    the argument it was writing, if that is a valid call (rixin.calling.parse.salvage_truncated). The 1.5B
+    listed a whole deck of cards in an optional argument until the limit, twice, where the request named one card
+    (BFCL dev sample; an unparsable output before)."""
     ground_calls: bool = True
     """For `auto`, before the first tool result: drop calls whose required values (numbers, short names) the
     conversation never gave, and answer in words when none is left (rixin.calling.grounding): small models

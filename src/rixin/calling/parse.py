@@ -16,7 +16,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple, TypeAlias
 
-__all__ = ["ParseResult", "ParsedCall", "parse_tool_calls"]
+import jiter
+
+__all__ = ["ParseResult", "ParsedCall", "parse_tool_calls", "salvage_truncated"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ _PAIRS = {"(": ")", "[": "]", "{": "}"}
 _IDENT = re.compile(r"[^\W\d][\w.\-]*\Z")
 _CALLISH = re.compile(r"""["']?\b(?:name|function|tool|tool_name|api|action)["']?\s*:""")
 # A JSON opener, or an identifier (possibly dotted) followed by "(" that is not a `def`.
+_OPENER = re.compile(r"[\[{]")
 _START = re.compile(r"[\[{]|(?<![\w.])(?<!def )([^\W\d][\w.]*)\s*\(")
 _FENCE = re.compile(r"```(?:([A-Za-z][\w+.\-]*)?[ \t]*\n)?(.*?)(?:```|\Z)", re.S)
 _FUNC_TAG = re.compile(r"<function=([^>\s]+)>(.*?)(?:</function>|(?=<function=)|\Z)", re.S)
@@ -87,6 +90,76 @@ def parse_tool_calls(
     if (calls or errors) and not re.search(r"\w", content):
         content = ""  # only brackets, commas or fence marks were left around the calls
     return ParseResult(calls, content or None, errors)
+
+
+def salvage_truncated(text: str) -> list[ParsedCall]:
+    """The calls in JSON output that was cut off at the token limit: the complete calls, and the call being
+    written less the argument it was writing (its value is unfinished; a small model cut off there was mostly
+    running on through an argument nobody asked for, such as every card of a deck). Empty when no call-shaped
+    JSON runs to the end of the text."""
+    start = _unclosed_json(text)
+    if start is None:
+        return []
+    fragment = text[start:]
+    try:
+        value = jiter.from_json(fragment.encode(), partial_mode="trailing-strings")
+    except ValueError:
+        return []
+    items = list(value) if isinstance(value, list) else [value]
+    last = items.pop() if items and isinstance(items[-1], dict) else None
+    if isinstance(last, dict) and isinstance(last.get("function"), dict):  # OpenAI: {"function": {...}}
+        last = last["function"]
+    arg_key = next((k for k in _ARG_KEYS if k in last), None) if isinstance(last, dict) else None
+    if last is not None and arg_key is not None and isinstance(last[arg_key], dict):
+        arguments = dict(last[arg_key])
+        path = _open_path(fragment)
+        inside = path[path.index(arg_key) + 1 :] if arg_key in path else []
+        if inside and inside[0] is not None:  # cut inside the arguments: the one being written goes
+            arguments.pop(str(inside[0]), None)
+        items.append({**last, arg_key: arguments})  # (a call cut before its arguments began is dropped)
+    found = _from_json(items, "json") if items else None
+    return [replace(call, form="json") for call in found[0]] if found else []
+
+
+def _open_path(fragment: str) -> list[str | int | None]:
+    """The key (in an object; None between keys) or index (in an array) of each value still open where a JSON
+    fragment ends, outermost first: `[{"a": {"b": [1, 2` gives [0, "a", "b", 1]."""
+    path: list[str | int | None] = []
+    in_key: list[bool] = []  # per open container: whether a key is expected next (objects only)
+    i = 0
+    while i < len(fragment):
+        ch = fragment[i]
+        if ch == '"':
+            end = i + 1
+            while end < len(fragment) and fragment[end] != '"':
+                end += 2 if fragment[end] == "\\" else 1
+            if end >= len(fragment):
+                break  # cut inside this string
+            if in_key and in_key[-1]:
+                path[-1], in_key[-1] = fragment[i + 1 : end], False
+            i = end
+        elif ch in "[{":
+            path.append(0 if ch == "[" else None)
+            in_key.append(ch == "{")
+        elif ch in "]}" and path:
+            path.pop()
+            in_key.pop()
+        elif ch == "," and path:
+            index = path[-1]
+            path[-1], in_key[-1] = (index + 1, False) if isinstance(index, int) else (None, True)
+        i += 1
+    return path
+
+
+def _unclosed_json(text: str) -> int | None:
+    """Where the call-shaped JSON value that runs to the end of the text begins (None: there is none)."""
+    i = 0
+    while m := _OPENER.search(text, i):
+        stop = _close(text, m.start(), len(text), set())
+        if stop is None:
+            return m.start() if _CALLISH.search(text, m.start()) else None
+        i = stop
+    return None
 
 
 def _tag_hits(text: str, open_tag: str, close_tag: str, known: _Known) -> list[_Hit]:

@@ -106,7 +106,6 @@ def plan_stalled(finished_lines: list[str], request: str, *, combinations: bool 
     return len(_counted_lines(finished_lines, request, combinations)) == before
 
 
-
 def planned_tool(line: str, tool_names: set[str] | frozenset[str]) -> str | None:
     """The tool a planned line calls by name (`name(…)`, optionally in backticks), None when it names none of
     `tool_names`."""
