@@ -229,6 +229,15 @@ def test_zero_and_one_are_implied_not_checked() -> None:
     assert verdict.checked == 0 and verdict.missing == []
 
 
+def test_zero_and_one_in_a_list_are_data_and_checked() -> None:
+    point = {"type": "array", "items": {"type": "number"}}
+    schema = {"type": "object", "properties": {"a": point, "b": point}, "required": ["a", "b"]}
+    invented = check_grounding({"a": [0, 0], "b": [1, 1]}, schema, Context("Factor the polynomial 4x^2 - 9."))
+    assert invented.invented
+    given = check_grounding({"a": [0, 0], "b": [3, 4]}, schema, Context("How far is (3, 4) from (0, 0)?"))
+    assert given.checked == 4 and given.complete
+
+
 # -- optional arguments ------------------------------------------------------------------------------------------
 def test_guessed_optional_arguments_are_dropped() -> None:
     schema = {

@@ -114,11 +114,13 @@ def check_grounding(arguments: dict[str, Any], schema: dict[str, Any], context: 
     checked: list[str] = []
     missing: list[str] = []
 
-    def visit(value: Any, node: dict[str, Any]) -> None:
+    def visit(value: Any, node: dict[str, Any], in_list: bool = False) -> None:
         if not isinstance(node, dict) or "enum" in node or "const" in node or isinstance(value, bool):
             return
         if isinstance(value, (int, float)):
-            if value in (0, 1):  # "a flight", "no minimum": implied by the wording, rarely written as a number
+            # A count of 0 or 1 is implied by the wording ("a flight", "no minimum"); in a list it is data (the
+            # 0.5B called a distance tool with [0, 0] and [1, 1] for an equation's roots).
+            if value in (0, 1) and not in_list:
                 return
             checked.append(str(value))
             if not context.has_number(float(value)):
@@ -135,7 +137,7 @@ def check_grounding(arguments: dict[str, Any], schema: dict[str, Any], context: 
             items = node.get("items", {})
             before = len(missing)
             for element in value:
-                visit(element, items if isinstance(items, dict) else {})
+                visit(element, items if isinstance(items, dict) else {}, in_list=True)
             # A list is grounded when any of its elements is: the rest may be the model's fair completion.
             if len(missing) - before < len(value):
                 del missing[before:]
