@@ -38,6 +38,7 @@ CONFIGS: dict[str, dict[str, str]] = {
     "shortlist": {"shortlist": "null"},
     "stop_repeats": {"stop_repeats": "false"},
     "salvage_truncated": {"salvage_truncated": "false"},
+    "drop_duplicates": {"drop_duplicates": "false"},
     "+plan_in_prompt": {"plan_in_prompt": "true"},
     "+plan_end_penalty": {"plan_end_penalty": "2"},
     "+plan_next": {"plan_next": "true"},

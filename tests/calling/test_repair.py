@@ -318,6 +318,16 @@ def test_a_call_cut_off_in_a_required_argument_is_not_salvaged() -> None:
     assert result.attempts[0].error is not None and "cut off at max_tokens" in result.attempts[0].error
 
 
+@pytest.mark.parametrize(("drop", "expected"), [(True, ["Oslo", "Rome"]), (False, ["Oslo", "Oslo", "Rome"])])
+def test_a_call_repeated_in_one_reply_is_made_once(drop: bool, expected: list[str]) -> None:
+    oslo, rome = ("get_weather", {"city": "Oslo"}), ("get_weather", {"city": "Rome"})
+    model = ScriptedModel([call_text(oslo, oslo, rome)])
+    ask = [Message(role="user", content="Weather in Oslo and in Rome?")]
+    options = CallingOptions(constrained=False, drop_duplicates=drop)
+    result = Engine(model, options).chat(ask, tools=TOOLS, tool_choice="required")
+    assert [arguments["city"] for _, arguments in summary(result)] == expected
+
+
 @pytest.mark.parametrize(("parallel", "expected"), [(True, 2), (False, 1)])
 def test_parallel_tool_calls(parallel: bool, expected: int) -> None:
     two = call_text(("get_weather", {"city": "Beijing"}), ("get_weather", {"city": "Tokyo"}))

@@ -176,7 +176,9 @@ class _Run:
                 problems.append(f"unknown function {call.name!r} (available: {available})")
                 continue
             problems.extend(f"{call.name}: {p}" for p in tool.validate_arguments(call.arguments))
-            calls.append(ToolCall.make(call.name, call.arguments))
+            repeat = any(c.function.name == call.name and c.parsed_arguments() == call.arguments for c in calls)
+            if not (repeat and self.options.drop_duplicates):
+                calls.append(ToolCall.make(call.name, call.arguments))
         if not self.parallel:
             calls = calls[:1]
         return _Checked(calls, problems, parsed.content)

@@ -82,6 +82,11 @@ class CallingOptions:
     few_shot: int = 0
     """Show this many examples from rixin's own library of verified calls, the nearest to the request
     (rixin.calling.fewshot). 0: off."""
+    drop_duplicates: bool = True
+    """Keep one of the calls in a reply that repeat each other exactly (same tool, same arguments): pushed to
+    continue its list, a small model repeats a call (books the same flight twice). On the BFCL runs of issue 3
+    (`benchmarks/exploratory/duplicate_calls_replay.py`): 3 items fixed and none broken on each model; a request
+    for the same thing twice ("two numbers from the same distribution") is the case it gets wrong."""
     salvage_truncated: bool = True
     """When a call's JSON is cut off at the token limit, keep its complete calls and the call being written less
     the argument it was writing, if that is a valid call (rixin.calling.parse.salvage_truncated). The 1.5B
