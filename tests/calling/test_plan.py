@@ -183,3 +183,19 @@ def test_a_plan_as_calls_brings_the_names_in_its_arguments() -> None:
     assert plan_values("get_weather(city=Cairo)") == ["Cairo"]
     request = "Print the grade reports of students A and B."
     assert count_planned_calls(" report.grades(A)\n2. report.grades(B)\n3. report.grades(C)", request) == 2
+
+
+def test_numbers_are_grounded_by_value_without_sign_and_as_percentages() -> None:
+    assert grounded("-7", "Solve 2x^2 - 7x + 3 = 0.")  # the sign stands apart in the request
+    assert grounded("2", "Solve 2x^2 - 7x + 3 = 0.")  # a coefficient: a letter follows the number
+    assert grounded("0.045", "at an annual rate of 4.5%") and grounded("4.5", "at an annual rate of 4.5%")
+    assert grounded("70", "I weigh 70kg")
+    assert not grounded("2", "Read cell B2") and not grounded("3", "play the mp3")
+    assert plan_values("Weigh 70kg at 1.75m") == ["70", "1.75"]
+
+
+def test_lines_that_differ_only_in_a_sign_are_one_call() -> None:
+    request = "Find the roots of 5x^2 + 20x - 25 = 0."
+    assert count_planned_calls(" roots(a=5, b=20, c=-25)\n2. roots(a=5, b=20, c=25)", request) == 1
+    request = "Find the roots of 2x^2 + 3x - 4 = 0 and of x^2 - 6x + 9 = 0."
+    assert count_planned_calls(" roots(a=2, b=3, c=-4)\n2. roots(a=1, b=-6, c=9)", request) == 2

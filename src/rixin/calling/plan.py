@@ -15,8 +15,10 @@ import re
 _QUOTED = re.compile(r"\"([^\"\n]{1,80})\"|'([^'\n]{1,80})'")
 _LINE_NUMBER = re.compile(r"^\s*\d+\.")
 _NAME = re.compile(r"(?<![\w.])[A-Z][\w'-]*(?: [A-Z][\w'-]*)*")
-# A full stop after a number ends the sentence ("of 12 and 18."); a digit after it would make it a decimal.
-_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?!\w|\.\d)")
+# A full stop after a number ends the sentence ("of 12 and 18."); a digit after it would make it a decimal. A
+# letter may follow ("70kg", a coefficient "7x"); digits inside a name ("x2", "B2", "mp3") are no number.
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?!\d|\.\d)")
+_REQUEST_NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(?!\d|\.\d)\s*(%?)")  # _NUMBER, unsigned, and a "%"
 _CALLED_NAME = re.compile(r"^[\s`*-]*(?:\d+\.)?[\s`*-]*([A-Za-z_][\w.]*)\s*\(")
 
 
@@ -35,21 +37,15 @@ def plan_values(line: str) -> list[str]:
     return [value.strip() for value in values if value.strip()]
 
 
-def _normalise_number(text: str) -> str:
-    try:
-        number = float(text)
-    except ValueError:
-        return text
-    return str(int(number)) if number.is_integer() else str(number)
-
-
 def grounded(value: str, request: str) -> bool:
-    """Whether the request contains the value as a whole word (numbers compared by value, text ignoring case)."""
+    """Whether the request contains the value as a whole word (text ignoring case). Numbers are compared by
+    value and without their sign ("5x^2 - 7x" gives b=-7), and a percentage also as a fraction ("3.5%" gives
+    0.035)."""
     if _NUMBER.fullmatch(value):
-        target = _normalise_number(value)
         # "1,000" is one number and "5,10 and 15" three: read the request both ways.
-        found = _NUMBER.findall(request.replace(",", "")) + _NUMBER.findall(request)
-        return any(_normalise_number(number) == target for number in found)
+        found = _REQUEST_NUMBER.findall(request.replace(",", "") + " " + request)
+        numbers = {round(float(n) / (100 if percent else 1), 9) for n, percent in found}
+        return round(abs(float(value)), 9) in numbers | {round(float(n), 9) for n, _ in found}
     return re.search(rf"(?<!\w){re.escape(value)}(?!\w)", request, re.IGNORECASE) is not None
 
 
@@ -79,7 +75,7 @@ def _counted_lines(lines: list[str], request: str, combinations: bool) -> list[t
     found: list[tuple[int, set[str]]] = []
     counted: list[set[str]] = []
     for index, line in enumerate(lines):
-        values = {v.lower() for v in plan_values(line) if grounded(v, request)}
+        values = {_value_key(v) for v in plan_values(line) if grounded(v, request)}
         if not values:
             continue
         fresh = not values <= set().union(*counted)
@@ -92,6 +88,12 @@ def _counted_lines(lines: list[str], request: str, combinations: bool) -> list[t
             counted.append(values)
             found.append((index, values))
     return found
+
+
+def _value_key(value: str) -> str:
+    """A grounded value as lines are compared: text ignoring case, numbers by value and without their sign (as
+    `grounded` found them: c=-25 and c=25 are one value of "5x^2 + 20x - 25")."""
+    return f"{abs(float(value)):g}" if _NUMBER.fullmatch(value) else value.lower()
 
 
 def plan_stalled(finished_lines: list[str], request: str, *, combinations: bool = True) -> bool:
