@@ -46,6 +46,7 @@ CONFIGS: dict[str, dict[str, str]] = {
     "+plan_as_calls": {"plan_as_calls": "true"},
     "+few_shot": {"few_shot": "2"},
     "+self_check": {"self_check": "true"},
+    "+retry_other_tools": {"retry_other_tools": "true"},
     "+remind_request": {"remind_request": "true"},
 }
 

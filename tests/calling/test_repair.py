@@ -624,6 +624,51 @@ def test_plan_fallback_is_not_taken_when_the_dropped_call_is_the_planned_tool() 
     assert [a.stage for a in result.attempts] == ["decide", "plan", "call", "answer"]
 
 
+def list_events(date: str) -> list[dict[str, str]]:
+    """List the events on a day.
+
+    Args:
+        date: The day, as YYYY-MM-DD.
+    """
+    return [{"id": "e3", "start": "12:30"}]
+
+
+def cancel_event(event_id: str) -> str:
+    """Cancel an event.
+
+    Args:
+        event_id: The event's id, e.g. "e1".
+    """
+    return "cancelled"
+
+
+@pytest.mark.parametrize("retry", [True, False])
+def test_retry_other_tools_looks_up_what_the_skipped_ahead_call_invented(retry: bool) -> None:
+    ask = [Message(role="user", content="Cancel whatever I have at 12:30 on 2025-07-14.")]
+    invented = call_text(("cancel_event", {"event_id": "e3"}))
+    lookup = call_text(("list_events", {"date": "2025-07-14"}))
+    words = "Which event do you mean?"
+    model = ScriptedModel([invented, lookup if retry else words])
+    options = CallingOptions(constrained=False, retry_other_tools=retry)
+    result = Engine(model, options).chat(ask, tools=[list_events, cancel_event])
+    if retry:
+        assert summary(result) == [("list_events", {"date": "2025-07-14"})]
+        assert "values not found" in (result.attempts[0].error or "")
+    else:
+        assert not result.message.tool_calls and result.message.content == words
+
+
+def test_retry_other_tools_retries_once_and_grounds_the_retry() -> None:
+    ask = [Message(role="user", content="Cancel my dentist appointment.")]
+    invented = call_text(("cancel_event", {"event_id": "e3"}))
+    guessed_day = call_text(("list_events", {"date": "2025-01-01"}))
+    model = ScriptedModel([invented, guessed_day, "Which day is the appointment?"])
+    options = CallingOptions(constrained=False, retry_other_tools=True)
+    result = Engine(model, options).chat(ask, tools=[list_events, cancel_event])
+    assert not result.message.tool_calls and result.message.content == "Which day is the appointment?"
+    assert len(model.prompts) == 3
+
+
 def test_plan_as_calls_holds_the_plan_to_lines_that_call_a_tool() -> None:
     ask = [Message(role="user", content="Weather in Paris and in Rome?")]
     calls = listed(("get_weather", {"city": "Paris"}), ("get_weather", {"city": "Rome"}))

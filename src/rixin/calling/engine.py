@@ -162,6 +162,7 @@ class _Run:
         self._examples: list[Example] | None = None
         self._context: Context | None = None
         self.self_checked = False
+        self.retried_others = False
         self.counted_plan: list[str] = []  # the plan lines that counted, for `plan_fallback`
 
     # -- validation, shared by both paths ----------------------------------------------------------------
@@ -439,6 +440,11 @@ class _Run:
             self.counted_plan = []  # one fallback per request
             self.allowed = [t for t in self.allowed if t.name in names]
             return self.call(model, self.conversation, plan=[line for line, _ in planned])
+        others = [t for t in self.allowed if t.name not in dropped]
+        if self.options.retry_other_tools and others and not self.retried_others:
+            # The model skipped ahead (cancel event "e3" that nobody named): another tool may find the value first.
+            self.retried_others, self.allowed = True, others
+            return self.call(model, self.conversation, plan=[])
         if self.options.self_check and not self.self_checked:
             return self.check_against_request(model, raw, missing)
         conversation = self.family.ask_without_call(self.conversation, missing)
