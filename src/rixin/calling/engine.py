@@ -170,6 +170,7 @@ class _Run:
         problems = list(parsed.errors)
         by_name = {t.name: t for t in self.allowed}
         calls: list[ToolCall] = []
+        seen: set[str] = set()  # each call as a key, for `drop_duplicates`
         for call in parsed.calls:
             tool = by_name.get(call.name)
             if tool is None:
@@ -177,9 +178,10 @@ class _Run:
                 problems.append(f"unknown function {call.name!r} (available: {available})")
                 continue
             problems.extend(f"{call.name}: {p}" for p in tool.validate_arguments(call.arguments))
-            repeat = any(c.function.name == call.name and c.parsed_arguments() == call.arguments for c in calls)
-            if not (repeat and self.options.drop_duplicates):
+            key = json.dumps([call.name, call.arguments], sort_keys=True)
+            if not (key in seen and self.options.drop_duplicates):
                 calls.append(ToolCall.make(call.name, call.arguments))
+            seen.add(key)
         if not self.parallel:
             calls = calls[:1]
         return _Checked(calls, problems, parsed.content)
