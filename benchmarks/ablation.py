@@ -44,6 +44,8 @@ CONFIGS: dict[str, dict[str, str]] = {
     "+plan_next": {"plan_next": "true"},
     "+plan_fallback": {"plan_fallback": "true"},
     "+plan_as_calls": {"plan_as_calls": "true"},
+    "+plan_tools": {"plan_tools": "true"},
+    "+reject_call_values": {"reject_call_values": "true"},
     "+few_shot": {"few_shot": "2"},
     "+self_check": {"self_check": "true"},
     "+retry_other_tools": {"retry_other_tools": "true"},

@@ -597,3 +597,18 @@ def test_tuned_options_apply_a_models_measured_defaults_then_the_changes() -> No
     fields = set(CallingOptions.__dataclass_fields__)
     for entry in EMBEDDED_MODELS.values():
         assert set(entry.calling_defaults) <= fields, entry.name
+
+
+def test_a_sequence_grammar_takes_one_call_of_each_tool_in_order(byte_tokenizer: Any) -> None:
+    tools = [get_weather, convert_currency]
+    kwargs: dict[str, Any] = {"open_tag": "<tool_call>", "close_tag": "</tool_call>", "tags_are_tokens": False}
+    listed = tool_call_grammar(tools, max_calls=2, sequence=[get_weather, convert_currency], **kwargs)
+    assert matches(byte_tokenizer, listed, tagged(PARIS, MONEY, as_list=True))
+    assert not matches(byte_tokenizer, listed, tagged(MONEY, PARIS, as_list=True))  # the order is the plan's
+    assert not matches(byte_tokenizer, listed, tagged(PARIS, TOKYO, as_list=True))
+    assert not matches(byte_tokenizer, listed, tagged(PARIS, as_list=True))
+    one = tool_call_grammar(tools, max_calls=1, sequence=[convert_currency], **kwargs)
+    assert matches(byte_tokenizer, one, tagged(MONEY, as_list=False))
+    assert not matches(byte_tokenizer, one, tagged(PARIS, as_list=False))
+    blocks = tool_call_grammar(tools, max_calls=2, as_list=False, sequence=[get_weather, get_weather], **kwargs)
+    assert matches(byte_tokenizer, blocks, tagged(PARIS, TOKYO, as_list=False))

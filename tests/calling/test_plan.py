@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from rixin.calling.constrain import plan_grammar, tool_call_grammar
-from rixin.calling.plan import count_planned_calls, grounded, plan_values, planned_tool
+from rixin.calling.plan import (
+    before_dependent,
+    count_planned_calls,
+    grounded,
+    plan_values,
+    planned_call_done,
+    planned_tool,
+)
 from rixin.tools import tool
 
 
@@ -199,3 +206,30 @@ def test_lines_that_differ_only_in_a_sign_are_one_call() -> None:
     assert count_planned_calls(" roots(a=5, b=20, c=-25)\n2. roots(a=5, b=20, c=25)", request) == 1
     request = "Find the roots of 2x^2 + 3x - 4 = 0 and of x^2 - 6x + 9 = 0."
     assert count_planned_calls(" roots(a=2, b=3, c=-4)\n2. roots(a=1, b=-6, c=9)", request) == 2
+
+
+def test_keyed_values_are_the_ids_after_an_argument_name() -> None:
+    line = "2. save_favorite(home_id=h10, note: x, days=3, booking: bk7)"
+    assert plan_values(line) == ["3"]
+    assert plan_values(line, keyed=True) == ["3", "h10", "bk7"]
+    assert plan_values("f(x2, y_3)", keyed=True) == []  # no argument name: a variable, not a value
+    assert plan_values('f({"origin": "Rome", "n": 2})', keyed=True) == ["Rome", "2"]  # keys are no values
+
+
+def test_the_plan_is_cut_before_a_line_that_needs_another_calls_result() -> None:
+    names = {"read_cell", "write_cell"}
+    plan = ' read_cell("C3")\n2. write_cell("E3", 2 * read_cell("C3"))\n3. read_cell("D4")'
+    assert before_dependent(plan, names) == ' read_cell("C3")'
+    assert before_dependent(' write_cell("E3", "read_cell(C3)")', names) == ' write_cell("E3", "read_cell(C3)")'
+    assert before_dependent(' write_cell("E3", round(2.5))', names) == ' write_cell("E3", round(2.5))'
+
+
+def test_a_planned_line_repeating_a_call_made_is_done() -> None:
+    names = {"search_homes", "save_favorite"}
+    context = 'Save every home in Valencia under 300000.\n[{"id": "h8"}, {"id": "h10"}]'
+    made = [("search_homes", {"valencia", "300000"}), ("save_favorite", {"h10"})]
+    assert planned_call_done('search_homes(city="Valencia", max_price=300000)', context, names, made)
+    assert planned_call_done("save_favorite(home_id=h10)", context, names, made)
+    assert not planned_call_done("save_favorite(home_id=h8)", context, names, made)
+    assert not planned_call_done('search_homes(city="Seville")', "Seville\n" + context, names, made)
+    assert not planned_call_done('search_homes(city="Porto")', context, names, made)  # nothing found: not done

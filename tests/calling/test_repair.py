@@ -11,6 +11,7 @@ the scripted text for real. Everything else runs with `CallingOptions(constraine
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -690,3 +691,99 @@ def test_an_embedded_model_gets_its_measured_defaults_unless_options_are_given()
     model.info = dataclasses.replace(model.info, name="qwen2.5-coder-1.5b")
     assert Engine(model).options.plan_as_calls is True
     assert Engine(model, NO_PLAN).options == NO_PLAN
+
+
+def read_cell(cell: str) -> float:
+    """Read one cell of the sheet.
+
+    Args:
+        cell: The cell, e.g. "B2".
+    """
+    return 3.2
+
+
+def write_cell(cell: str, value: float | str) -> str:
+    """Write a value into one cell.
+
+    Args:
+        cell: The cell, e.g. "B2".
+        value: The value to write.
+    """
+    return "written"
+
+
+SHEET = [read_cell, write_cell]
+FOLLOW = CallingOptions(plan_as_calls=True, plan_tools=True)
+
+
+@pytest.mark.parametrize("follow", [True, False])
+def test_plan_tools_makes_the_read_before_the_write_that_needs_it(follow: bool) -> None:
+    ask = [Message(role="user", content="Read C3 and write double its value into E3.")]
+    plan = ' read_cell(cell="C3")\n2. write_cell(cell="E3", value=2 * read_cell("C3"))\n'
+    read = ("read_cell", {"cell": "C3"})
+    # Following the plan, the write waits for the read's result: one call, and it must be the read. Without,
+    # both lines count and the model writes a guess beside the read (as the 1.5B did, exec_sheet_011).
+    then = tagged(read) if follow else listed(read, ("write_cell", {"cell": "E3", "value": 2}))
+    model = ScriptedModel(["<tool_call>", plan, then])
+    options = FOLLOW if follow else replace(FOLLOW, plan_tools=False)
+    result = Engine(model, options).chat(ask, tools=SHEET)
+    expected = [read] if follow else [read, ("write_cell", {"cell": "E3", "value": 2})]
+    assert summary(result) == expected
+    assert [a.stage for a in result.attempts] == ["decide", "plan", "call"]
+
+
+def test_plan_tools_holds_each_call_to_its_planned_tool() -> None:
+    ask = [Message(role="user", content="Read C3 and write double its value into E3.")]
+    plan = ' read_cell(cell="C3")\n'
+    wrong = tagged(("write_cell", {"cell": "E3", "value": 2}))
+    model = ScriptedModel(["<tool_call>", plan, wrong, tagged(("read_cell", {"cell": "C3"}))])
+    result = Engine(model, FOLLOW).chat(ask, tools=SHEET)
+    assert summary(result) == [("read_cell", {"cell": "C3"})]
+    call_attempt = result.attempts[2]
+    assert call_attempt.stage == "call" and call_attempt.raw_output.endswith('{"name": "')  # "w" was refused
+
+
+def after_the_read() -> list[Message]:
+    return [
+        Message(role="user", content="Read C3 and write double its value into E3."),
+        Message(role="assistant", tool_calls=[call("read_cell", {"cell": "C3"}, "c1")]),
+        Message(role="tool", tool_call_id="c1", name="read_cell", content="3.2"),
+    ]
+
+
+def test_plan_tools_after_a_result_skips_the_calls_already_made() -> None:
+    plan = ' read_cell(cell="C3")\n2. write_cell(cell="E3", value=6.4)\n'
+    write = ("write_cell", {"cell": "E3", "value": 6.4})
+    model = ScriptedModel(["<tool_call>", plan, tagged(write)])
+    result = Engine(model, FOLLOW).chat(after_the_read(), tools=SHEET)
+    assert summary(result) == [write]  # one call (the read is done), held to write_cell
+
+
+def test_plan_tools_answers_when_every_planned_call_is_made() -> None:
+    model = ScriptedModel(["<tool_call>", ' read_cell(cell="C3")\n', "C3 holds 3.2."])
+    result = Engine(model, FOLLOW).chat(after_the_read(), tools=SHEET)
+    assert not result.message.tool_calls and result.message.content == "C3 holds 3.2."
+    assert [a.stage for a in result.attempts] == ["decide", "plan", "answer"]
+
+
+def test_reject_call_values_drops_a_call_whose_value_is_another_call() -> None:
+    ask = [Message(role="user", content="Write B5 minus B2 into E5.")]
+    reads = [("read_cell", {"cell": "B5"}), ("read_cell", {"cell": "B2"})]
+    written = ("write_cell", {"cell": "E5", "value": "read_cell(cell='B5') - read_cell('B2')"})
+    options = CallingOptions(constrained=False, reject_call_values=True)
+    result = Engine(ScriptedModel([call_text(*reads, written)]), options).chat(ask, tools=SHEET)
+    assert summary(result) == reads  # the write waits for the reads' results
+    off = Engine(ScriptedModel([call_text(*reads, written)]), CallingOptions(constrained=False))
+    assert summary(off.chat(ask, tools=SHEET)) == [*reads, written]
+
+
+def test_reject_call_values_repairs_when_every_call_has_one() -> None:
+    conversation = after_the_read()
+    doubled = ("write_cell", {"cell": "E3", "value": "2 * read_cell('C3')"})
+    fixed = ("write_cell", {"cell": "E3", "value": 6.4})
+    model = ScriptedModel([call_text(doubled), call_text(fixed)])
+    options = CallingOptions(constrained=False, reject_call_values=True)
+    result = Engine(model, options).chat(conversation, tools=SHEET)
+    assert summary(result) == [fixed]
+    assert "is a call, not a value" in (result.attempts[0].error or "")
+    assert "is a call, not a value" in model.prompts[1]  # the repair told the model why

@@ -60,16 +60,25 @@ def tool_call_grammar(
     max_calls: int,
     as_list: bool = True,
     min_calls: int = 1,
+    sequence: Sequence[Tool] = (),
 ) -> str:
     """A Lark grammar for min_calls..max_calls calls: `OPEN\n{json}\nCLOSE` blocks separated by newlines, or
     (as_list) one block holding a JSON list of calls. A trailing newline is allowed: Qwen writes one before it
-    ends."""
+    ends. With `sequence`: exactly one call of each of those tools, in that order (the counts are ignored)."""
     if not tools:
         raise ValueError("a call grammar needs at least one tool")
     if not 1 <= min_calls <= max_calls:
         raise ValueError(f"need 1 <= min_calls ({min_calls}) <= max_calls ({max_calls})")
-    one = f"%json {json.dumps(call_schema(tools))}"
     open_, close = _literal(open_tag, tags_are_tokens), _literal(close_tag, tags_are_tokens)
+    if sequence:
+        rules = "".join(f"call{i}: %json {json.dumps(call_schema([tool]))}\n" for i, tool in enumerate(sequence))
+        names = [f"call{i}" for i in range(len(sequence))]
+        if as_list and len(sequence) > 1:
+            listed = ' ", " '.join(names)
+            return f'start: {open_} "\\n[" {listed} "]\\n" {close} "\\n"?\n' + rules
+        blocks = ' "\\n" '.join(f'{open_} "\\n" {name} "\\n" {close}' for name in names)
+        return f'start: {blocks} "\\n"?\n' + rules
+    one = f"%json {json.dumps(call_schema(tools))}"
     least, more = min_calls - 1, max_calls - 1
     if as_list and max_calls > 1:
         return f'start: {open_} "\\n[" call (", " call){{{least},{more}}} "]\\n" {close} "\\n"?\ncall: {one}\n'

@@ -31,7 +31,15 @@ from rixin.calling.fewshot import Example, nearest_examples
 from rixin.calling.grounding import Context, check_grounding, drop_ungrounded_optional
 from rixin.calling.options import CallingOptions, tuned_options
 from rixin.calling.parse import ParsedCall, ParseResult, parse_tool_calls, salvage_truncated
-from rixin.calling.plan import counted_plan_lines, next_call_planned, numbered, plan_stalled, planned_tool
+from rixin.calling.plan import (
+    before_dependent,
+    counted_plan_lines,
+    next_call_planned,
+    numbered,
+    plan_stalled,
+    planned_call_done,
+    planned_tool,
+)
 from rixin.calling.prompt import render_prompt
 from rixin.calling.shortlist import shortlist
 from rixin.errors import EndpointError, ToolSchemaError
@@ -164,6 +172,7 @@ class _Run:
         self.self_checked = False
         self.retried_others = False
         self.counted_plan: list[str] = []  # the plan lines that counted, for `plan_fallback`
+        self.plan_done = False  # `plan_tools`: every counted line of the plan repeats a call already made
 
     # -- validation, shared by both paths ----------------------------------------------------------------
     def check(self, parsed: ParseResult) -> _Checked:
@@ -182,9 +191,30 @@ class _Run:
             if not (key in seen and self.options.drop_duplicates):
                 calls.append(ToolCall.make(call.name, call.arguments))
             seen.add(key)
+        if self.options.reject_call_values and calls and not problems:
+            calls, problems = self.without_call_values(calls)
         if not self.parallel:
             calls = calls[:1]
         return _Checked(calls, problems, parsed.content)
+
+    def without_call_values(self, calls: list[ToolCall]) -> tuple[list[ToolCall], list[str]]:
+        """`reject_call_values`: the calls less those with a tool's call written into an argument
+        (`value="read_cell('B5') - read_cell('B2')"`): that value is a result the model does not have yet. When
+        every call has one, none is kept and each is a problem to repair."""
+        names = "|".join(re.escape(t.name) for t in self.tools)
+        expression = re.compile(rf"(?<![\w.])(?:{names})\s*\(")
+        problems: list[str] = []
+        kept: list[ToolCall] = []
+        for call in calls:
+            value = next((v for v in _argument_values(call) if isinstance(v, str) and expression.search(v)), None)
+            if value is None:
+                kept.append(call)
+            else:
+                problems.append(
+                    f"{call.name}: the argument {value!r} is a call, not a value; make that call first, or use "
+                    "the value its result gave"
+                )
+        return (kept, []) if kept else ([], problems)
 
     def salvage(self, text: str) -> _Checked | None:
         """The valid calls in output cut off at the token limit (`salvage_truncated`); None when there are none."""
@@ -367,13 +397,7 @@ class _Run:
         if plan is None:
             return None
         context = "\n".join(m.content or "" for m in self.conversation if m.role in ("user", "tool"))
-        done = [
-            (call.name, {str(v).lower() for v in _argument_values(call)})
-            for m in self.conversation
-            if m.role == "assistant"
-            for call in m.tool_calls or []
-        ]
-        return next_call_planned(plan, context, {t.name for t in self.allowed}, done)
+        return next_call_planned(plan, context, {t.name for t in self.allowed}, _calls_made(self.conversation))
 
     def call(
         self,
@@ -390,12 +414,15 @@ class _Run:
         if plan is None:
             plan = self.plan(model, conversation) if self.plans_calls() and not repairing else []
             self.counted_plan = plan
+            if self.plan_done and self.choice == "auto":
+                return self.final_answer(model)
         planned = min(len(plan), self.options.max_parallel_calls) or None
+        sequence = self.planned_tools(plan[:planned]) if self.follows_plan() else []
         for attempt in range(self.options.max_repairs + 1):
             prompt = self.prompt(model, conversation)
             if plan and self.options.plan_in_prompt:  # the calls follow the grounded lines of the plan
                 prompt += self.family.plan_prefix + numbered(plan[:planned])
-            constraint = self.call_constraint(model, planned) if self.options.constrained else None
+            constraint = self.call_constraint(model, planned, sequence) if self.options.constrained else None
             stage = "repair" if repairing or attempt > 0 else first_stage
             completion = self.generate(model, prompt, stage, constraint=constraint)
             last_raw = completion.text
@@ -545,12 +572,14 @@ class _Run:
         decide how many)."""
         if self.generation.max_tokens < 16:  # no room for a plan worth having within the caller's budget
             return []
-        request = "\n".join(m.content or "" for m in conversation if m.role == "user")
+        follow = self.follows_plan()
+        roles = ("user", "tool") if follow else ("user",)  # following the plan, results ground its lines too
+        request = "\n".join(m.content or "" for m in conversation if m.role in roles)
         combinations = self.options.plan_combinations
 
         def stop_when_a_line_adds_nothing(text: str) -> bool:
             # Once a finished line brings nothing new, the rest of the list is invention: stop paying for it.
-            return plan_stalled(text.split("\n")[:-1], request, combinations=combinations)
+            return plan_stalled(text.split("\n")[:-1], request, combinations=combinations, keyed=follow)
 
         prompt = self.prompt(model, conversation) + self.family.plan_prefix
         plan = self.planned_lines(
@@ -560,7 +589,33 @@ class _Run:
             stop_when=stop_when_a_line_adds_nothing,
             as_calls=[t.name for t in self.allowed] if self.options.plan_as_calls else [],
         )
-        return counted_plan_lines(plan, request, combinations=combinations) if plan is not None else []
+        if plan is None:
+            return []
+        if not follow:
+            return counted_plan_lines(plan, request, combinations=combinations)
+        return self.lines_to_follow(plan, request, conversation)
+
+    def follows_plan(self) -> bool:
+        return self.options.plan_tools and self.options.plan_as_calls
+
+    def lines_to_follow(self, plan: str, context: str, conversation: list[Message]) -> list[str]:
+        """`plan_tools`: the counted lines still to make now — before any result, those before the first line
+        that needs another call's result; after results, those that repeat no call made (`plan_done` when
+        lines counted and every one repeats)."""
+        names = {t.name for t in self.allowed}
+        if not any(m.role == "tool" for m in conversation):
+            plan = before_dependent(plan, names)
+        lines = counted_plan_lines(plan, context, combinations=self.options.plan_combinations, keyed=True)
+        made = _calls_made(conversation)
+        fresh = [line for line in lines if not planned_call_done(line, context, names, made)]
+        self.plan_done = bool(lines) and not fresh
+        return fresh
+
+    def planned_tools(self, lines: list[str]) -> list[Tool]:
+        """The tools the lines call, in order (none unless every line calls an allowed tool)."""
+        by_name = {t.name: t for t in self.allowed}
+        tools = [by_name.get(planned_tool(line, set(by_name)) or "") for line in lines]
+        return [t for t in tools if t is not None] if all(tools) else []
 
     def planned_lines(
         self,
@@ -587,7 +642,9 @@ class _Run:
         completion = self.generate(model, prompt, "plan", constraint=constraint, options=options, stop_when=stop_when)
         return completion.text
 
-    def call_constraint(self, model: LlamaModel, exact: int | None = None) -> GrammarConstraint:
+    def call_constraint(
+        self, model: LlamaModel, exact: int | None = None, sequence: Sequence[Tool] = ()
+    ) -> GrammarConstraint:
         as_list = self.as_list()
         tags_are_tokens = len(model.tokenize(self.family.call_open)) == 1
         max_calls = self.options.max_parallel_calls if self.parallel else 1
@@ -601,6 +658,7 @@ class _Run:
             max_calls=max_calls,
             as_list=as_list,
             min_calls=max_calls if exact else 1,
+            sequence=sequence if self.parallel else sequence[:1],
         )
         try:
             if self.parallel and as_list and self.options.parallel_bias and not exact:
@@ -691,6 +749,16 @@ def _argument_values(call: ToolCall) -> list[Any]:
         return _scalars(call.parsed_arguments())
     except ValueError:
         return []
+
+
+def _calls_made(conversation: list[Message]) -> list[tuple[str, set[str]]]:
+    """Each call the assistant made so far: its tool and its lower-cased argument values."""
+    return [
+        (call.name, {str(v).lower() for v in _argument_values(call)})
+        for m in conversation
+        if m.role == "assistant"
+        for call in m.tool_calls or []
+    ]
 
 
 def _scalars(value: Any) -> list[Any]:

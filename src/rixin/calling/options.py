@@ -54,6 +54,17 @@ class CallingOptions:
     """With `plan_calls`: each plan line must be a call — a tool's name, "(" and the rest of the line (under the
     plan grammar) — so that its values can be counted. The 1.5B otherwise plans in headings with no values
     ("Calculate the velocity for the second day:"), which count nothing (docs/results.md §15)."""
+    plan_tools: bool = False
+    """With `plan_as_calls`: the calls follow the plan's tools — the i-th call is a call of the tool the i-th
+    counted line names (under the grammar). Before any tool result, the plan is cut at its first line that takes
+    another planned call's result as an argument (`write_cell("E3", 2 * read_cell("C3"))`: the read comes
+    first, the write once its value is known). After tool results, lines count against the results as well and
+    a line repeating a call already made does not count; when every counted line repeats one, the model answers
+    in words. The 1.5B planned `read_cell("C3")` and then called `write_cell` twice (exec_sheet_011)."""
+    reject_call_values: bool = False
+    """A call with another tool's call written into an argument as text (`write_cell(value="read_cell('B5') -
+    read_cell('B2')")`) is dropped beside calls without one (its value depends on results not yet known), and
+    repaired when every call has one. The 1.5B wrote such expressions into cells (exec_sheet_015)."""
     plan_fallback: bool = False
     """With `plan_calls` and `ground_calls`: when every call rests on values nobody gave and none of them uses a
     tool the plan's counted lines name (the model skipped ahead: `book_flight(flight_id="FL101")` where its own

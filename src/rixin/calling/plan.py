@@ -20,18 +20,27 @@ _NAME = re.compile(r"(?<![\w.])[A-Z][\w'-]*(?: [A-Z][\w'-]*)*")
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?!\d|\.\d)")
 _REQUEST_NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(?!\d|\.\d)\s*(%?)")  # _NUMBER, unsigned, and a "%"
 _CALLED_NAME = re.compile(r"^[\s`*-]*(?:\d+\.)?[\s`*-]*([A-Za-z_][\w.]*)\s*\(")
+_NESTED_CALL = re.compile(r"(?<![\w.])([A-Za-z_][\w.]*)\s*\(")
+_JSON_KEY = re.compile(r"\"[\w.-]{1,40}\"\s*:")
+_KEYED = re.compile(r"(?<![\w.])\w+\s*[=:]\s*([\w.:-]*\d[\w.:-]*)(?=\s*[,)]|\s*$)")
+"""An unquoted argument value with a digit in it, after its name: `home_id=h10`, `event_id: e3`."""
 
 
-def plan_values(line: str) -> list[str]:
+def plan_values(line: str, *, keyed: bool = False) -> list[str]:
     """The literal values in one planned line: quoted strings, and outside the quotes numbers and capitalised
     names after the line's first word (plans in prose: "Get the current weather for Cairo") or after the called
-    tool's name (plans as calls: `get_weather(Cairo)`)."""
+    tool's name (plans as calls: `get_weather(Cairo)`). With `keyed`, a planned call's unquoted ids after an
+    argument's name count too (`save_favorite(home_id=h10)`)."""
     line = _LINE_NUMBER.sub("", line)  # its number is no value
+    if keyed:  # a JSON object's keys are argument names, not values: `f({"city": "Paris"})`
+        line = _JSON_KEY.sub(" ", line)
     values = [a or b for a, b in _QUOTED.findall(line)]
     unquoted = _QUOTED.sub(" ", line)
     values += _NUMBER.findall(unquoted)
     if call := _CALLED_NAME.match(unquoted):  # a planned call: names follow the tool's (`f(C)`, `f(city=Paris)`)
         values += _NAME.findall(unquoted[call.end() :])
+        if keyed:
+            values += [v for v in _KEYED.findall(unquoted[call.end() :]) if not _NUMBER.fullmatch(v)]
     elif len(words := unquoted.strip().lstrip("`*- ").split(None, 1)) == 2:  # prose: after the first word
         values += _NAME.findall(words[1])
     return [value.strip() for value in values if value.strip()]
@@ -58,11 +67,33 @@ def count_planned_calls(plan: str, request: str, *, combinations: bool = True) -
     return len(counted_plan_lines(plan, request, combinations=combinations)) or None
 
 
-def counted_plan_lines(plan: str, request: str, *, combinations: bool = True) -> list[str]:
+def counted_plan_lines(plan: str, request: str, *, combinations: bool = True, keyed: bool = False) -> list[str]:
     """The planned lines that count (see `count_planned_calls`), without their numbers."""
     lines = plan.splitlines()
-    counted = _counted_lines(lines, request, combinations)
+    counted = _counted_lines(lines, request, combinations, keyed)
     return [_LINE_NUMBER.sub("", lines[index]).strip() for index, _ in counted]
+
+
+def before_dependent(plan: str, tool_names: set[str] | frozenset[str]) -> str:
+    """The plan up to its first line that takes another planned call's result as an argument
+    (`write_cell("E3", 2 * read_cell("C3"))`): that call can be made only once the result is known."""
+    kept: list[str] = []
+    for line in plan.splitlines():
+        call = _CALLED_NAME.match(line)
+        arguments = _QUOTED.sub(" ", line[call.end() :]) if call else ""
+        if any(name in tool_names for name in _NESTED_CALL.findall(arguments)):
+            break
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def planned_call_done(line: str, context: str, tool_names: set[str], done: list[tuple[str, set[str]]]) -> bool:
+    """Whether a planned line repeats a call already made: the same tool, with the line's values found in the
+    conversation all among that call's arguments (`done`: each earlier call's name and lower-cased values). A line
+    with no value found is not done: nothing shows which call it repeats."""
+    name = planned_tool(line, tool_names)
+    values = {v.lower() for v in plan_values(line, keyed=True) if grounded(v, context)}
+    return name is not None and bool(values) and any(name == made and values <= earlier for made, earlier in done)
 
 
 def numbered(lines: list[str]) -> str:
@@ -70,12 +101,14 @@ def numbered(lines: list[str]) -> str:
     return "".join(f" {line}\n" if index == 0 else f"{index + 1}. {line}\n" for index, line in enumerate(lines))
 
 
-def _counted_lines(lines: list[str], request: str, combinations: bool) -> list[tuple[int, set[str]]]:
+def _counted_lines(
+    lines: list[str], request: str, combinations: bool, keyed: bool = False
+) -> list[tuple[int, set[str]]]:
     """(line index, grounded values) of each line that counts."""
     found: list[tuple[int, set[str]]] = []
     counted: list[set[str]] = []
     for index, line in enumerate(lines):
-        values = {_value_key(v) for v in plan_values(line) if grounded(v, request)}
+        values = {_value_key(v) for v in plan_values(line, keyed=keyed) if grounded(v, request)}
         if not values:
             continue
         fresh = not values <= set().union(*counted)
@@ -96,16 +129,18 @@ def _value_key(value: str) -> str:
     return f"{abs(float(value)):g}" if _NUMBER.fullmatch(value) else value.lower()
 
 
-def plan_stalled(finished_lines: list[str], request: str, *, combinations: bool = True) -> bool:
+def plan_stalled(finished_lines: list[str], request: str, *, combinations: bool = True, keyed: bool = False) -> bool:
     """Whether the last finished line of a plan brought nothing new (nothing after it will count). A line with no
     value at all (a heading: "Calculate the displacement of each car:") does not stall the plan unless the line
     before it had none either: the calls may follow it."""
     if not finished_lines:
         return False
-    if not plan_values(finished_lines[-1]) and (len(finished_lines) < 2 or plan_values(finished_lines[-2])):
+    if not plan_values(finished_lines[-1], keyed=keyed) and (
+        len(finished_lines) < 2 or plan_values(finished_lines[-2], keyed=keyed)
+    ):
         return False
-    before = len(_counted_lines(finished_lines[:-1], request, combinations))
-    return len(_counted_lines(finished_lines, request, combinations)) == before
+    before = len(_counted_lines(finished_lines[:-1], request, combinations, keyed))
+    return len(_counted_lines(finished_lines, request, combinations, keyed)) == before
 
 
 def planned_tool(line: str, tool_names: set[str] | frozenset[str]) -> str | None:
