@@ -25,7 +25,8 @@ from typing import Any
 
 DEV_SUITE = "bfcl:simple_python,bfcl:multiple,bfcl:parallel,bfcl:parallel_multiple,bfcl:irrelevance,exec:all"
 
-# name → engine options that differ from the defaults (one technique each)
+# name → engine options that differ from the defaults (one technique each; a few rows combine techniques that
+# act together, named by all of them)
 CONFIGS: dict[str, dict[str, str]] = {
     "defaults": {},
     "constrained": {"constrained": "false"},
@@ -46,6 +47,12 @@ CONFIGS: dict[str, dict[str, str]] = {
     "+plan_as_calls": {"plan_as_calls": "true"},
     "+plan_tools": {"plan_tools": "true"},
     "+reject_call_values": {"reject_call_values": "true"},
+    "+plan_tools+reject_call_values": {"plan_tools": "true", "reject_call_values": "true"},
+    "+plan_as_calls+plan_tools+reject_call_values": {
+        "plan_as_calls": "true",
+        "plan_tools": "true",
+        "reject_call_values": "true",
+    },
     "+few_shot": {"few_shot": "2"},
     "+self_check": {"self_check": "true"},
     "+retry_other_tools": {"retry_other_tools": "true"},
