@@ -11,9 +11,9 @@ the scripted text for real. Everything else runs with `CallingOptions(constraine
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -775,6 +775,9 @@ def test_reject_call_values_drops_a_call_whose_value_is_another_call() -> None:
     assert summary(result) == reads  # the write waits for the reads' results
     off = Engine(ScriptedModel([call_text(*reads, written)]), CallingOptions(constrained=False))
     assert summary(off.chat(ask, tools=SHEET)) == [*reads, written]
+    program = ("write_cell", {"cell": "E5", "value": "print(read_cell('B5'))"})  # calls a function no tool is
+    kept = Engine(ScriptedModel([call_text(*reads, program)]), options).chat(ask, tools=SHEET)
+    assert summary(kept) == [*reads, program]
 
 
 def test_reject_call_values_repairs_when_every_call_has_one() -> None:

@@ -201,12 +201,18 @@ class _Run:
         """`reject_call_values`: the calls less those with a tool's call written into an argument
         (`value="read_cell('B5') - read_cell('B2')"`): that value is a result the model does not have yet. When
         every call has one, none is kept and each is a problem to repair."""
-        names = "|".join(re.escape(t.name) for t in self.tools)
-        expression = re.compile(rf"(?<![\w.])(?:{names})\s*\(")
+        names = {t.name for t in self.tools}
+
+        def calls_a_tool(value: Any) -> bool:
+            # Every function it calls is a tool: code that calls a tool among other functions
+            # (`print(get_weather("Paris"))`) is a program, not a value written in place of a result.
+            called = _CALLED.findall(value) if isinstance(value, str) and "\n" not in value else []
+            return bool(called) and all(name in names for name in called)
+
         problems: list[str] = []
         kept: list[ToolCall] = []
         for call in calls:
-            value = next((v for v in _argument_values(call) if isinstance(v, str) and expression.search(v)), None)
+            value = next((v for v in _argument_values(call) if calls_a_tool(v)), None)
             if value is None:
                 kept.append(call)
             else:
@@ -741,6 +747,9 @@ class _Run:
         self.attempts.append(Attempt(stage="answer", raw_output=result.raw_output))
         message = Message(role="assistant", content=result.message.content or "")
         return self.result(message, result.raw_output, "length" if result.finish_reason == "length" else "stop")
+
+
+_CALLED = re.compile(r"(?<![\w.])([A-Za-z_][\w.]*)\s*\(")
 
 
 def _argument_values(call: ToolCall) -> list[Any]:
