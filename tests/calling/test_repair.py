@@ -743,6 +743,15 @@ def test_plan_tools_holds_each_call_to_its_planned_tool() -> None:
     assert call_attempt.stage == "call" and call_attempt.raw_output.endswith('{"name": "')  # "w" was refused
 
 
+def test_plan_tools_leaves_the_tools_free_when_no_planned_line_waits_for_a_result() -> None:
+    ask = [Message(role="user", content="Write 5 into C3.")]
+    write = ("write_cell", {"cell": "C3", "value": 5})
+    # The plan names the wrong tool; with no dependent line the plan only counts, as without plan_tools
+    model = ScriptedModel(["<tool_call>", ' read_cell(cell="C3")\n', tagged(write)])
+    result = Engine(model, FOLLOW).chat(ask, tools=SHEET)
+    assert summary(result) == [write]
+
+
 def after_the_read() -> list[Message]:
     return [
         Message(role="user", content="Read C3 and write double its value into E3."),

@@ -173,6 +173,7 @@ class _Run:
         self.retried_others = False
         self.counted_plan: list[str] = []  # the plan lines that counted, for `plan_fallback`
         self.plan_done = False  # `plan_tools`: every counted line of the plan repeats a call already made
+        self.plan_holds_tools = False  # `plan_tools`: each call must use the tool its counted line names
 
     # -- validation, shared by both paths ----------------------------------------------------------------
     def check(self, parsed: ParseResult) -> _Checked:
@@ -423,7 +424,7 @@ class _Run:
             if self.plan_done and self.choice == "auto":
                 return self.final_answer(model)
         planned = min(len(plan), self.options.max_parallel_calls) or None
-        sequence = self.planned_tools(plan[:planned]) if self.follows_plan() else []
+        sequence = self.planned_tools(plan[:planned]) if self.plan_holds_tools else []
         for attempt in range(self.options.max_repairs + 1):
             prompt = self.prompt(model, conversation)
             if plan and self.options.plan_in_prompt:  # the calls follow the grounded lines of the plan
@@ -578,8 +579,9 @@ class _Run:
         decide how many)."""
         if self.generation.max_tokens < 16:  # no room for a plan worth having within the caller's budget
             return []
-        follow = self.follows_plan()
-        roles = ("user", "tool") if follow else ("user",)  # following the plan, results ground its lines too
+        # Following the plan after tool results, the results ground its lines too (an id a search returned).
+        follow = self.follows_plan() and any(m.role == "tool" for m in conversation)
+        roles = ("user", "tool") if follow else ("user",)
         request = "\n".join(m.content or "" for m in conversation if m.role in roles)
         combinations = self.options.plan_combinations
 
@@ -597,24 +599,25 @@ class _Run:
         )
         if plan is None:
             return []
-        if not follow:
-            return counted_plan_lines(plan, request, combinations=combinations)
-        return self.lines_to_follow(plan, request, conversation)
+        if follow:
+            return self.lines_after_results(plan, request, conversation)
+        if self.follows_plan() and (cut := before_dependent(plan, {t.name for t in self.allowed})) != plan:
+            self.plan_holds_tools = True  # a planned call needs another's result: make the first ones, as planned
+            plan = cut
+        return counted_plan_lines(plan, request, combinations=combinations)
 
     def follows_plan(self) -> bool:
         return self.options.plan_tools and self.options.plan_as_calls
 
-    def lines_to_follow(self, plan: str, context: str, conversation: list[Message]) -> list[str]:
-        """`plan_tools`: the counted lines still to make now — before any result, those before the first line
-        that needs another call's result; after results, those that repeat no call made (`plan_done` when
-        lines counted and every one repeats)."""
+    def lines_after_results(self, plan: str, context: str, conversation: list[Message]) -> list[str]:
+        """`plan_tools` after tool results: the counted lines that repeat no call made, each call held to its
+        line's tool (`plan_done` when lines counted and every one repeats a call made)."""
         names = {t.name for t in self.allowed}
-        if not any(m.role == "tool" for m in conversation):
-            plan = before_dependent(plan, names)
         lines = counted_plan_lines(plan, context, combinations=self.options.plan_combinations, keyed=True)
         made = _calls_made(conversation)
         fresh = [line for line in lines if not planned_call_done(line, context, names, made)]
         self.plan_done = bool(lines) and not fresh
+        self.plan_holds_tools = True
         return fresh
 
     def planned_tools(self, lines: list[str]) -> list[Tool]:

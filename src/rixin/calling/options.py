@@ -55,12 +55,14 @@ class CallingOptions:
     plan grammar) — so that its values can be counted. The 1.5B otherwise plans in headings with no values
     ("Calculate the velocity for the second day:"), which count nothing (docs/results.md §15)."""
     plan_tools: bool = False
-    """With `plan_as_calls`: the calls follow the plan's tools — the i-th call is a call of the tool the i-th
-    counted line names (under the grammar). Before any tool result, the plan is cut at its first line that takes
-    another planned call's result as an argument (`write_cell("E3", 2 * read_cell("C3"))`: the read comes
-    first, the write once its value is known). After tool results, lines count against the results as well and
-    a line repeating a call already made does not count; when every counted line repeats one, the model answers
-    in words. The 1.5B planned `read_cell("C3")` and then called `write_cell` twice (exec_sheet_011)."""
+    """With `plan_as_calls`, where the plan is about steps: the i-th call must be a call of the tool the i-th
+    counted line names (under the grammar). Before any tool result, only when a planned line takes another
+    planned call's result as an argument (`write_cell("E3", 2 * read_cell("C3"))`): the plan is cut there, and
+    the lines before it are made (the read now, the write once its value is known). After tool results, lines
+    count against the results as well, a line repeating a call already made does not count, and when every
+    counted line repeats one, the model answers in words. The 1.5B planned `read_cell("C3")` and then called
+    `write_cell` twice (exec_sheet_011). Held to the plan's tools on every first turn, it lost BFCL `multiple`
+    items whose plan tried a second, wrong tool (docs/results.md §18)."""
     reject_call_values: bool = False
     """A call with another tool's call written into an argument as text (`write_cell(value="read_cell('B5') -
     read_cell('B2')")`) is dropped beside calls without one (its value depends on results not yet known), and
