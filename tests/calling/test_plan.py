@@ -222,6 +222,8 @@ def test_the_plan_is_cut_before_a_line_that_needs_another_calls_result() -> None
     assert before_dependent(plan, names) == ' read_cell("C3")'
     assert before_dependent(' write_cell("E3", "read_cell(C3)")', names) == ' write_cell("E3", "read_cell(C3)")'
     assert before_dependent(' write_cell("E3", round(2.5))', names) == ' write_cell("E3", round(2.5))'
+    independent = ' read_cell("C3")\n2. write_cell("E3", 6.4)\n'
+    assert before_dependent(independent, names) is independent  # nothing cut: the same plan
 
 
 def test_a_planned_line_repeating_a_call_made_is_done() -> None:

@@ -734,7 +734,7 @@ def test_plan_tools_makes_the_read_before_the_write_that_needs_it(follow: bool) 
 
 def test_plan_tools_holds_each_call_to_its_planned_tool() -> None:
     ask = [Message(role="user", content="Read C3 and write double its value into E3.")]
-    plan = ' read_cell(cell="C3")\n'
+    plan = ' read_cell(cell="C3")\n2. write_cell(cell="E3", value=2 * read_cell("C3"))\n'
     wrong = tagged(("write_cell", {"cell": "E3", "value": 2}))
     model = ScriptedModel(["<tool_call>", plan, wrong, tagged(("read_cell", {"cell": "C3"}))])
     result = Engine(model, FOLLOW).chat(ask, tools=SHEET)

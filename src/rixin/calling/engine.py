@@ -601,7 +601,7 @@ class _Run:
             return []
         if follow:
             return self.lines_after_results(plan, request, conversation)
-        if self.follows_plan() and (cut := before_dependent(plan, {t.name for t in self.allowed})) != plan:
+        if self.follows_plan() and (cut := before_dependent(plan, {t.name for t in self.allowed})) is not plan:
             self.plan_holds_tools = True  # a planned call needs another's result: make the first ones, as planned
             plan = cut
         return counted_plan_lines(plan, request, combinations=combinations)

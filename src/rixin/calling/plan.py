@@ -77,14 +77,13 @@ def counted_plan_lines(plan: str, request: str, *, combinations: bool = True, ke
 def before_dependent(plan: str, tool_names: set[str] | frozenset[str]) -> str:
     """The plan up to its first line that takes another planned call's result as an argument
     (`write_cell("E3", 2 * read_cell("C3"))`): that call can be made only once the result is known."""
-    kept: list[str] = []
-    for line in plan.splitlines():
+    lines = plan.splitlines()
+    for index, line in enumerate(lines):
         call = _CALLED_NAME.match(line)
         arguments = _QUOTED.sub(" ", line[call.end() :]) if call else ""
         if any(name in tool_names for name in _NESTED_CALL.findall(arguments)):
-            break
-        kept.append(line)
-    return "\n".join(kept)
+            return "\n".join(lines[:index])
+    return plan  # unchanged: `is` tells the caller nothing was cut
 
 
 def planned_call_done(line: str, context: str, tool_names: set[str], done: list[tuple[str, set[str]]]) -> bool:
