@@ -7,7 +7,8 @@ and the change in overall accuracy against the defaults measured in the same inv
     python benchmarks/ablation.py --model qwen2.5-coder-1.5b --out runs/ablation-q15 --only defaults,plan_calls
 
 "defaults" are the model's own: the engine's defaults plus its registry entry's `calling_defaults` (the 1.5B's
-include plan_as_calls, so its "+plan_as_calls" row repeats its defaults).
+include plan_as_calls and plan_tools, so its "+plan_as_calls" row repeats its defaults and the 0.5B's
+"plan_tools" row repeats its own).
 
 Each configuration's run lives in OUT/<name> and is resumed when present, so an interrupted ablation
 continues where it stopped (`rixin bench --resume`). Run it on an otherwise idle machine: the times are
@@ -33,6 +34,7 @@ CONFIGS: dict[str, dict[str, str]] = {
     "decide_first": {"decide_first": "false"},
     "parallel_bias": {"parallel_bias": "0"},
     "plan_calls": {"plan_calls": "false"},
+    "plan_tools": {"plan_tools": "false"},
     "plan_combinations": {"plan_combinations": "false"},
     "ground_calls": {"ground_calls": "false"},
     "ground_optional": {"ground_optional": "false"},
@@ -45,14 +47,8 @@ CONFIGS: dict[str, dict[str, str]] = {
     "+plan_next": {"plan_next": "true"},
     "+plan_fallback": {"plan_fallback": "true"},
     "+plan_as_calls": {"plan_as_calls": "true"},
-    "+plan_tools": {"plan_tools": "true"},
-    "+reject_call_values": {"reject_call_values": "true"},
-    "+plan_tools+reject_call_values": {"plan_tools": "true", "reject_call_values": "true"},
-    "+plan_as_calls+plan_tools+reject_call_values": {
-        "plan_as_calls": "true",
-        "plan_tools": "true",
-        "reject_call_values": "true",
-    },
+    "reject_call_values": {"reject_call_values": "false"},
+    "+plan_as_calls+plan_tools": {"plan_as_calls": "true", "plan_tools": "true"},
     "+few_shot": {"few_shot": "2"},
     "+self_check": {"self_check": "true"},
     "+retry_other_tools": {"retry_other_tools": "true"},

@@ -782,7 +782,8 @@ def test_reject_call_values_drops_a_call_whose_value_is_another_call() -> None:
     options = CallingOptions(constrained=False, reject_call_values=True)
     result = Engine(ScriptedModel([call_text(*reads, written)]), options).chat(ask, tools=SHEET)
     assert summary(result) == reads  # the write waits for the reads' results
-    off = Engine(ScriptedModel([call_text(*reads, written)]), CallingOptions(constrained=False))
+    off_options = CallingOptions(constrained=False, reject_call_values=False)
+    off = Engine(ScriptedModel([call_text(*reads, written)]), off_options)
     assert summary(off.chat(ask, tools=SHEET)) == [*reads, written]
     program = ("write_cell", {"cell": "E5", "value": "print(read_cell('B5'))"})  # calls a function no tool is
     kept = Engine(ScriptedModel([call_text(*reads, program)]), options).chat(ask, tools=SHEET)

@@ -63,10 +63,11 @@ class CallingOptions:
     counted line repeats one, the model answers in words. The 1.5B planned `read_cell("C3")` and then called
     `write_cell` twice (exec_sheet_011). Held to the plan's tools on every first turn, it lost BFCL `multiple`
     items whose plan tried a second, wrong tool (docs/results.md §18)."""
-    reject_call_values: bool = False
+    reject_call_values: bool = True
     """A call with another tool's call written into an argument as text (`write_cell(value="read_cell('B5') -
     read_cell('B2')")`) is dropped beside calls without one (its value depends on results not yet known), and
-    repaired when every call has one. The 1.5B wrote such expressions into cells (exec_sheet_015)."""
+    repaired when every call has one. The 1.5B wrote such expressions into cells (exec_sheet_015); on the 0.5B's
+    dev sample it changed no item (docs/results.md §18)."""
     plan_fallback: bool = False
     """With `plan_calls` and `ground_calls`: when every call rests on values nobody gave and none of them uses a
     tool the plan's counted lines name (the model skipped ahead: `book_flight(flight_id="FL101")` where its own
