@@ -567,12 +567,18 @@ def test_the_plan_counts_the_calls_and_with_plan_in_prompt_leads_them(in_prompt:
     assert in_prompt or HERMES.plan_prefix not in call_prompt
 
 
-def weather_then_money() -> list[Message]:
+def after_one_call(request: str, name: str, arguments: dict[str, Any], result: str) -> list[Message]:
+    """A conversation in which the assistant made one call and its result came back."""
     return [
-        Message(role="user", content="How warm is Paris? Then convert 20 EUR to USD."),
-        Message(role="assistant", tool_calls=[call("get_weather", {"city": "Paris"}, "c1")]),
-        Message(role="tool", tool_call_id="c1", name="get_weather", content='{"temperature": 8}'),
+        Message(role="user", content=request),
+        Message(role="assistant", tool_calls=[call(name, arguments, "c1")]),
+        Message(role="tool", tool_call_id="c1", name=name, content=result),
     ]
+
+
+def weather_then_money() -> list[Message]:
+    request = "How warm is Paris? Then convert 20 EUR to USD."
+    return after_one_call(request, "get_weather", {"city": "Paris"}, '{"temperature": 8}')
 
 
 def test_plan_next_makes_the_call_the_request_still_needs() -> None:
@@ -753,11 +759,7 @@ def test_plan_tools_leaves_the_tools_free_when_no_planned_line_waits_for_a_resul
 
 
 def after_the_read() -> list[Message]:
-    return [
-        Message(role="user", content="Read C3 and write double its value into E3."),
-        Message(role="assistant", tool_calls=[call("read_cell", {"cell": "C3"}, "c1")]),
-        Message(role="tool", tool_call_id="c1", name="read_cell", content="3.2"),
-    ]
+    return after_one_call("Read C3 and write double its value into E3.", "read_cell", {"cell": "C3"}, "3.2")
 
 
 def test_plan_tools_after_a_result_skips_the_calls_already_made() -> None:
