@@ -288,6 +288,21 @@ class GatewaySandbox(Sandbox):
             ) from exc
         except (OSError, InvalidHandshake, TimeoutError) as exc:
             raise SandboxError(f"cannot open the kernel websocket of the Kernel Gateway at {self.url}: {exc}") from exc
+        self._await_iopub(time.monotonic() + START_TIMEOUT_S)
+
+    def _await_iopub(self, deadline: float) -> None:
+        """Return once this connection receives the kernel's iopub messages. The gateway checks this itself
+        when a socket opens, but skips the check while it still counts the kernel as busy, as it does right
+        after restarting one stuck in a run; a run sent before the iopub subscription holds loses its output
+        and its idle status. So: ask for kernel_info until a status message for one of the asks arrives."""
+        asked: set[str] = set()
+        while time.monotonic() < deadline:
+            asked.add(self._send("kernel_info_request", {}))
+            retry_at = min(deadline, time.monotonic() + 0.5)
+            while (message := self._receive(retry_at)) is not None:
+                if message.get("channel") == "iopub" and self._parent_id(message) in asked:
+                    return
+        raise SandboxError(f"the kernel on {self.url} sent no output messages in {START_TIMEOUT_S:.0f} s")
 
     def _disconnect(self) -> None:
         ws, self._ws = self._ws, None
