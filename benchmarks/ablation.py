@@ -1,7 +1,8 @@
 """Ablation of the function-calling engine's techniques (issue 7): each technique switched off alone (and each
 opt-in technique switched on alone) against the defaults, on one sample, with one `rixin bench` run per
-configuration. Prints a markdown table: accuracy per category, the three error kinds overall, median s/item,
-and the change in overall accuracy against the defaults measured in the same invocation.
+configuration. Prints two markdown tables: accuracy per category, the three error kinds overall, median s/item
+and the change in overall accuracy against the defaults measured in the same invocation; then the three error
+kinds per category.
 
     python benchmarks/ablation.py --model qwen2.5-coder-0.5b --out runs/ablation-q05
     python benchmarks/ablation.py --model qwen2.5-coder-1.5b --out runs/ablation-q15 --only defaults,plan_calls
@@ -98,6 +99,22 @@ def table(results: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def kinds_table(results: dict[str, dict[str, Any]]) -> str:
+    """The three error kinds per category: selection / argument / not executable, in percent of the items."""
+    first = next(iter(results.values()))
+    categories = list(first["systems"]["rixin"]["categories"])
+    lines = ["| errors: selection / argument / not exec. | " + " | ".join(categories) + " |"]
+    lines.append("|---|" + "---:|" * len(categories))
+    for name, summary in results.items():
+        found = summary["systems"]["rixin"]["categories"]
+        cells = [
+            " / ".join(f"{100 * found[c][k]:.0f}" for k in ("selection", "argument", "non_executable"))
+            for c in categories
+        ]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=None, help="as for rixin bench (default: the embedded default)")
@@ -114,6 +131,8 @@ def main() -> int:
     results = {name: run_config(name, CONFIGS[name], args) for name in wanted}
     print(f"model: {args.model or 'default'}; suite: {args.suite}; --limit {args.limit} --seed {args.seed}\n")
     print(table(results))
+    print()
+    print(kinds_table(results))
     return 0
 
 
