@@ -73,6 +73,8 @@ def test_one_invented_value_among_grounded_ones() -> None:
         (34, "the points A(3,4) and B(34,5)"),
         (22, "scores [22,33,42]"),
         (-3.5, "a temperature of -3.5 degrees"),
+        (-7, "the equation 5x^2 - 7x + 3 = 0"),  # the sign stands apart from the number
+        (-4, "minus 4 degrees"),
         (2, "两位乘客"),
         (120, "block two hours"),
         (60, "for an hour"),

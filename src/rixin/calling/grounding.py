@@ -82,7 +82,8 @@ class Context:
         self.numbers = numbers
 
     def has_number(self, value: float) -> bool:
-        return round(value, 6) in self.numbers
+        # A sign is often written apart from the number or in words ("5x^2 - 7x", "minus 7", "7 below zero").
+        return round(value, 6) in self.numbers or round(abs(value), 6) in self.numbers
 
     def has_text(self, value: str) -> bool:
         clock = _TIME_OF_DAY.fullmatch(value.strip())
