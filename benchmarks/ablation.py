@@ -68,6 +68,8 @@ def run_config(name: str, changes: dict[str, str], args: argparse.Namespace) -> 
     command += ["--out", str(out)]
     if args.model:
         command += ["--model", args.model]
+    if args.tools_per_item:
+        command += ["--tools-per-item", str(args.tools_per_item)]
     for key, value in changes.items():
         command += ["--engine-option", f"{key}={value}"]
     if (out / "items.jsonl").exists():
@@ -121,6 +123,7 @@ def main() -> int:
     parser.add_argument("--suite", default=DEV_SUITE)
     parser.add_argument("--limit", type=int, default=15, help="items per category (default 15)")
     parser.add_argument("--seed", type=int, default=7, help="the development seed (the reports use seed 0)")
+    parser.add_argument("--tools-per-item", type=int, default=0, help="as for rixin bench (shortlisting acts above 12)")
     parser.add_argument("--out", required=True)
     parser.add_argument("--only", default="", help="comma-separated configuration names (default: all)")
     args = parser.parse_args()
@@ -129,7 +132,8 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown configuration(s) {', '.join(unknown)}; valid: {', '.join(CONFIGS)}")
     results = {name: run_config(name, CONFIGS[name], args) for name in wanted}
-    print(f"model: {args.model or 'default'}; suite: {args.suite}; --limit {args.limit} --seed {args.seed}\n")
+    padding = f" --tools-per-item {args.tools_per_item}" if args.tools_per_item else ""
+    print(f"model: {args.model or 'default'}; suite: {args.suite}; --limit {args.limit} --seed {args.seed}{padding}\n")
     print(table(results))
     print()
     print(kinds_table(results))

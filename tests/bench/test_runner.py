@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from rixin.bench.bfcl import BFCL_CATEGORIES, BfclItem, load_category
+from rixin.bench.bfcl import BFCL_CATEGORIES, BfclItem, distractor_pool, load_category, with_distractors
 from rixin.bench.checker import KINDS, Call, canonical_calls
 from rixin.bench.execsuite import EXEC_CATEGORIES, ExecTask, load_tasks
 from rixin.bench.report import summarize, write_report
@@ -265,6 +265,51 @@ def test_failures_are_scored(bfcl_items: dict[str, BfclItem], system: Replay, tm
     assert (second["passed"], second["error_code"], second["kind"]) == (False, "unexpected_call", "selection")
     assert second["calls"] == [{"name": "whatever", "arguments": {}}]
     assert first["detail"] and second["detail"]
+
+
+def test_with_distractors_pads_around_the_items_own_functions(bfcl_items: dict[str, BfclItem]) -> None:
+    pool = distractor_pool()
+    assert len({f["name"] for f in pool}) == len(pool) > 100
+    item = load_entries("bfcl:parallel_multiple", 1, 0)[0].id
+    original = bfcl_items[item]
+    padded = with_distractors(original, 30, pool, seed=0)
+    names = [f["name"] for f in padded.functions]
+    own = [f["name"] for f in original.functions]
+    assert len(names) == 30 and len(set(names)) == 30
+    assert [n for n in names if n in own] == own  # the item's own, in their order, somewhere among the rest
+    assert names[: len(own)] != own or names[-len(own) :] != own
+    assert (padded.messages, padded.gold, padded.id) == (original.messages, original.gold, original.id)
+    assert with_distractors(original, 30, pool, seed=0) == padded
+    assert with_distractors(original, 30, pool, seed=1) != padded
+    assert original.functions == bfcl_items[item].functions  # the item itself is left alone
+    irrelevant = next(i for i in bfcl_items.values() if i.category == "irrelevance")
+    assert with_distractors(irrelevant, 30, pool, seed=0) is irrelevant
+    assert with_distractors(original, len(own), pool, seed=0) is original
+
+
+def test_padded_items_are_scored_against_their_own_gold(bfcl_items: dict[str, BfclItem], tmp_path: Path) -> None:
+    offered: list[int] = []
+
+    class Counting(Replay):
+        def turn(self, messages: list[Message], tools: list[dict[str, Any]]) -> Turn:
+            offered.append(len(tools))
+            return super().turn(messages, tools)
+
+    system = Counting(list(bfcl_items.values()))
+    spec = "bfcl:simple_python,bfcl:multiple,bfcl:irrelevance"
+    entries = [e for e in load_entries(spec, 3, 5, tools_per_item=25) if e.id not in KNOWN_BAD_GOLDS]
+    run_entries(entries, system, tmp_path / "items.jsonl", resume=False)
+    assert all(line["passed"] for line in _lines(tmp_path / "items.jsonl"))
+    assert sorted(offered)[-len(entries) + 3 :] == [25] * (len(entries) - 3)  # irrelevance keeps its own few
+    assert max(sorted(offered)[:3]) < 25
+    # a call to a padding function is the wrong function
+    simple = entries[0]
+    padded = with_distractors(bfcl_items[simple.id], 25, distractor_pool(), seed=5)
+    stranger = next(f["name"] for f in padded.functions if f not in bfcl_items[simple.id].functions)
+    system.hooks[_prompt_of(simple.id, bfcl_items)] = lambda _: _assistant([Call(stranger, {})])
+    run_entries([simple], system, tmp_path / "again.jsonl", resume=False)
+    (line,) = _lines(tmp_path / "again.jsonl")
+    assert (line["passed"], line["kind"]) == (False, "selection")
 
 
 def test_resume_skips_finished_items(

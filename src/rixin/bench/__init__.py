@@ -57,16 +57,20 @@ def run_bench(
     baseline: str | None = None,
     engine_options: dict[str, Any] | None = None,
     exec_loop: str = "plain",
+    tools_per_item: int = 0,
     command: str = "",
     progress: Callable[[str, int, int, ItemResult | None], None] | None = None,
 ) -> dict[str, Any]:
-    """Run the suites against rixin (and optionally a baseline) and write items, summary, report, chart."""
+    """Run the suites against rixin (and optionally a baseline) and write items, summary, report, chart.
+    `tools_per_item` pads each BFCL item but irrelevance with functions of other items up to that many."""
     from rixin import __version__
     from rixin.bench.report import summarize, write_report
     from rixin.calling import CallingOptions, open_model, tuned_options
     from rixin.models import DEFAULT_MODEL, LlamaModel, parse_model_spec
 
-    entries = load_entries(suite, limit, seed)
+    if tools_per_item < 0:
+        raise RixinError(f"--tools-per-item must be 0 (no padding) or more, got {tools_per_item}")
+    entries = load_entries(suite, limit, seed, tools_per_item)
     try:  # the defaults measured for an embedded model (a path or URL names none), then the options asked for
         options = tuned_options(parse_model_spec(model or DEFAULT_MODEL)[1], **(engine_options or {}))
     except TypeError as error:
@@ -86,7 +90,8 @@ def run_bench(
             raise RixinError("--baseline llama-cpp needs an embedded model or a GGUF path, not an endpoint")
         systems.append((LlamaCppBaseline(engine.model), out / f"baseline-{baseline}" / "items.jsonl"))
     out.mkdir(parents=True, exist_ok=True)
-    _check_same_options(out / "run.json", {**dataclasses.asdict(options), "exec_loop": exec_loop}, resume)
+    settings = {**dataclasses.asdict(options), "exec_loop": exec_loop, "tools_per_item": tools_per_item}
+    _check_same_options(out / "run.json", settings, resume)
     wanted = {e.id for e in entries}
     # The baseline first: it does not depend on rixin's code, so a long run interrupted after it can be resumed
     # under a newer engine without mixing two versions of rixin in one system's items.
@@ -118,6 +123,7 @@ def run_bench(
         "rixin_version": __version__,
         "engine_options": dataclasses.asdict(options),
         "exec_loop": exec_loop,
+        "tools_per_item": tools_per_item,
         "cpu_count": os.cpu_count(),
     }
     write_report(out, meta, summaries)
@@ -133,6 +139,13 @@ def _check_same_options(path: Path, options: dict[str, Any], resume: bool) -> No
             key: (started[key], value) for key, value in options.items() if key in started and started[key] != value
         }
         if changed:
-            flags = " ".join(f"--engine-option {key}={json.dumps(old)}" for key, (old, _) in changed.items())
+            flags = " ".join(_flag(key, old) for key, (old, _) in changed.items())
             raise RixinError(f"this run was started with other engine options; resume it with: {flags}")
     path.write_text(json.dumps({"engine_options": options}, indent=2), encoding="utf-8")
+
+
+def _flag(key: str, value: Any) -> str:
+    """The `rixin bench` flag that sets one of run.json's settings back to `value`."""
+    if key in ("exec_loop", "tools_per_item"):
+        return f"--{key.replace('_', '-')} {value}"
+    return f"--engine-option {key}={json.dumps(value)}"

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from dataclasses import dataclass
+import random
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -110,3 +111,34 @@ def load_category(category: str) -> list[BfclItem]:
             )
         )
     return items
+
+
+DISTRACTOR_SOURCES = ("simple_python", "multiple", "parallel", "parallel_multiple")
+"""Where padding functions come from: the categories whose functions were written to be called."""
+
+
+def distractor_pool() -> list[dict[str, Any]]:
+    """Every function of the source categories, once per name (the first one met), in a fixed order."""
+    pool: dict[str, dict[str, Any]] = {}
+    for category in DISTRACTOR_SOURCES:
+        for item in load_category(category):
+            for function in item.functions:
+                pool.setdefault(function["name"], function)
+    return list(pool.values())
+
+
+def with_distractors(item: BfclItem, tools: int, pool: list[dict[str, Any]], seed: int) -> BfclItem:
+    """The item with its functions padded to `tools` by functions of other items, the item's own placed among
+    them at random (the same for the same seed and item). BFCL offers at most a handful of functions per item;
+    real requests bring dozens, which is where shortlisting acts. Irrelevance items are left as they are: a
+    function from elsewhere may answer their question."""
+    if item.category == "irrelevance" or len(item.functions) >= tools:
+        return item
+    rng = random.Random(f"{seed}:{item.id}:tools")
+    own = {f["name"] for f in item.functions}
+    candidates = [f for f in pool if f["name"] not in own]
+    chosen = rng.sample(candidates, min(tools - len(item.functions), len(candidates)))
+    functions = list(item.functions)
+    for function in chosen:
+        functions.insert(rng.randrange(len(functions) + 1), function)
+    return replace(item, functions=functions)

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from rixin.bench.bfcl import BFCL_CATEGORIES, BfclItem, load_category
+from rixin.bench.bfcl import BFCL_CATEGORIES, BfclItem, distractor_pool, load_category, with_distractors
 from rixin.bench.checker import Verdict, check_item
 from rixin.bench.systems import System, Turn
 from rixin.errors import RixinError
@@ -89,11 +89,17 @@ def sample(items: list[Any], limit: int | None, seed: int, category: str) -> lis
     return random.Random(f"{seed}:{category}").sample(items, limit)
 
 
-def load_entries(spec: str, limit: int | None, seed: int) -> list[Entry]:
+def load_entries(spec: str, limit: int | None, seed: int, tools_per_item: int = 0) -> list[Entry]:
+    """The sampled items of `spec`; with `tools_per_item`, each BFCL item (but irrelevance) padded to that many
+    functions from other items (`rixin.bench.bfcl.with_distractors`)."""
     entries: list[Entry] = []
+    pool = distractor_pool() if tools_per_item else []
     for suite, category in parse_suites(spec):
         if suite == "bfcl":
-            entries += [_bfcl_entry(item) for item in sample(load_category(category), limit, seed, category)]
+            items = sample(load_category(category), limit, seed, category)
+            if tools_per_item:
+                items = [with_distractors(item, tools_per_item, pool, seed) for item in items]
+            entries += [_bfcl_entry(item) for item in items]
         else:
             from rixin.bench.execsuite import load_tasks
 

@@ -68,6 +68,7 @@ def run_bench_command(args: argparse.Namespace) -> int:
             baseline=args.baseline,
             engine_options=parse_engine_options(args.engine_option),
             exec_loop=args.exec_loop,
+            tools_per_item=args.tools_per_item,
             command="rixin " + shlex.join(sys.argv[1:]),
             progress=progress,
         )

@@ -78,6 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
         "self-correction on (agent) or off (agent-no-correct)",
     )
 
+    bench.add_argument(
+        "--tools-per-item",
+        type=int,
+        default=0,
+        metavar="N",
+        help="pad each BFCL item (but irrelevance) with functions of other items up to N, the item's own among "
+        "them at random: requests with many tools, where shortlisting acts (default 0: as BFCL gives them)",
+    )
+
     add_demo_parser(commands, MODEL_HELP)
     add_sandbox_parser(commands)
     add_agent_parsers(commands, MODEL_HELP)
