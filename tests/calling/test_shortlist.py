@@ -47,6 +47,14 @@ def test_the_fitting_tools_are_kept_in_their_original_order() -> None:
     assert names(shortlist(TOOLS, ask, limit=2)) == ["book_restaurant", "searchFlights"]
 
 
+def test_once_it_acts_the_shortlist_keeps_its_size() -> None:
+    ask = [Message(role="user", content="Book a table at a restaurant and find flights to Rome")]
+    assert len(TOOLS) == 6
+    assert names(shortlist(TOOLS, ask, limit=5, size=1)) == ["book_restaurant"]
+    assert names(shortlist(TOOLS, ask, limit=5, size=2)) == ["book_restaurant", "searchFlights"]
+    assert names(shortlist(TOOLS, ask, limit=6, size=1)) == names(TOOLS)  # at the limit it does not act
+
+
 def test_tools_already_called_and_named_ones_stay() -> None:
     earlier = ToolCall.make("stock_price", {"ticker": "ACME"})
     conversation = [
@@ -65,6 +73,11 @@ def test_the_engine_shows_the_model_only_the_shortlist() -> None:
     result = Engine(model, options).chat(ask, tools=TOOLS)
     assert summary(result) == [("get_weather", {"city": "Oslo"})]
     assert '"get_weather"' in model.prompts[0] and '"stock_price"' not in model.prompts[0]
+    # Acting above 3 tools, it keeps 1.
+    model = ScriptedModel([call_text(("get_weather", {"city": "Oslo"}))])
+    options = CallingOptions(constrained=False, plan_calls=False, shortlist=3, shortlist_size=1)
+    Engine(model, options).chat(ask, tools=TOOLS)
+    assert [t.name for t in TOOLS if f'"{t.name}"' in model.prompts[0]] == ["get_weather"]
     # Off: every tool is in the prompt.
     model = ScriptedModel([call_text(("get_weather", {"city": "Oslo"}))])
     Engine(model, CallingOptions(constrained=False, plan_calls=False, shortlist=None)).chat(ask, tools=TOOLS)

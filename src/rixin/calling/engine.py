@@ -127,7 +127,9 @@ class Engine:
         if choice == "required" and not tool_list:
             raise ToolSchemaError("tool_choice 'required' needs at least one tool")
         if self.options.shortlist and choice in ("auto", "required"):
-            tool_list = allowed = shortlist(tool_list, conversation, self.options.shortlist)
+            tool_list = allowed = shortlist(
+                tool_list, conversation, self.options.shortlist, size=self.options.shortlist_size
+            )
         run = _Run(self, conversation, tool_list, allowed, choice, parallel_tool_calls, options or GenerationOptions())
         started = time.perf_counter()
         if isinstance(self.model, EndpointModel):

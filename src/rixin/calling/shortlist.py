@@ -52,16 +52,20 @@ def rank_tools(tools: Sequence[Tool], query: str) -> list[float]:
 
 
 def shortlist(
-    tools: Sequence[Tool], conversation: Iterable[Message], limit: int, keep: Iterable[str] = ()
+    tools: Sequence[Tool],
+    conversation: Iterable[Message],
+    limit: int,
+    keep: Iterable[str] = (),
+    size: int | None = None,
 ) -> list[Tool]:
-    """At most `limit` tools (plus those named in `keep` and those already called in the conversation),
-    in their original order. All tools when there are `limit` or fewer."""
+    """When there are more than `limit` tools, the best `size` of them (default: `limit`), plus those named in
+    `keep` and those already called in the conversation, in their original order; else all of them."""
     if len(tools) <= limit:
         return list(tools)
     messages = list(conversation)
     query = "\n".join(m.content or "" for m in messages if m.role in ("user", "system"))
     already = {c.function.name for m in messages for c in m.tool_calls or []} | set(keep)
     scores = rank_tools(tools, query)
-    best = sorted(range(len(tools)), key=lambda i: -scores[i])[:limit]
+    best = sorted(range(len(tools)), key=lambda i: -scores[i])[: size or limit]
     chosen = set(best) | {i for i, t in enumerate(tools) if t.name in already}
     return [t for i, t in enumerate(tools) if i in chosen]
