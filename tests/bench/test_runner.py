@@ -796,3 +796,20 @@ def test_options_newer_than_a_resumed_run_take_their_defaults(tmp_path: Path) ->
     record = tmp_path / "run.json"
     record.write_text(json.dumps({"engine_options": {"plan_calls": True}}))
     _check_same_options(record, {"plan_calls": True, "shortlist": 12}, resume=True)  # no error
+
+
+def test_a_resumed_run_names_the_flags_it_was_started_with(tmp_path: Path) -> None:
+    from rixin.bench import _check_same_options
+
+    record = tmp_path / "run.json"
+    record.write_text(json.dumps({"engine_options": {"plan_calls": True, "exec_loop": "plain", "tools_per_item": 30}}))
+    with pytest.raises(RixinError) as raised:
+        _check_same_options(record, {"plan_calls": False, "exec_loop": "agent", "tools_per_item": 0}, resume=True)
+    assert "--engine-option plan_calls=true --exec-loop plain --tools-per-item 30" in str(raised.value)
+
+
+def test_run_bench_rejects_negative_padding(tmp_path: Path) -> None:
+    from rixin.bench import run_bench
+
+    with pytest.raises(RixinError, match="--tools-per-item"):
+        run_bench(suite="bfcl:simple_python", model=None, out=tmp_path, limit=1, tools_per_item=-1)
