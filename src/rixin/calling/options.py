@@ -82,11 +82,13 @@ class CallingOptions:
     retrieval against what the user said (rixin.calling.shortlist); tools already called stay. None: off.
     Recall of the right tools among 50 (BFCL dev seed 7): 100% for one-function requests at k = 3, 96.7% for
     multi-function requests at k = 12 (benchmarks/exploratory/shortlist_recall.py)."""
-    shortlist_size: int | None = 5
+    shortlist_size: int | None = None
     """How many tools the shortlist keeps once it acts (None: as many as `shortlist`). Fewer tools are fewer
     wrong choices for a small model and a shorter prompt: on BFCL items padded to 30 tools (`rixin bench
     --tools-per-item 30`, 30 items) the 0.5B passed 20% of them keeping 12 and 33% keeping 5; the 1.5B 60%
-    either way, at half the time; keeping 3 lost multi-function requests' tools (docs/results.md §19)."""
+    either way, at half the time; keeping 3 lost multi-function requests' tools (docs/results.md §19). Hence 5
+    for both embedded models (their registry `calling_defaults`); unmeasured for models behind an endpoint,
+    which keep 12."""
     ground_optional: bool = True
     """For `auto` and `required`: drop optional arguments whose value (a number or short name) the conversation
     never gave, so the tool's default applies instead of the model's guess (`season="2023"` where the user
