@@ -43,6 +43,8 @@ CONFIGS: dict[str, dict[str, str]] = {
     "shortlist_size": {"shortlist_size": "null"},
     "shortlist=5": {"shortlist": "5", "shortlist_size": "null"},
     "shortlist=3": {"shortlist": "3", "shortlist_size": "null"},
+    "+shortlist_per_clause": {"shortlist_per_clause": "1"},
+    "shortlist_size=3+per_clause": {"shortlist_size": "3", "shortlist_per_clause": "1"},
     "stop_repeats": {"stop_repeats": "false"},
     "salvage_truncated": {"salvage_truncated": "false"},
     "drop_duplicates": {"drop_duplicates": "false"},

@@ -1,23 +1,26 @@
-"""Where BM25 ranks an item's own functions among the padding of `rixin bench --tools-per-item N`.
+"""How often a shortlist keeps every one of an item's gold functions among the padding of `rixin bench
+--tools-per-item N`, and how many tools it keeps, for a few shortlist settings.
 
     python benchmarks/exploratory/shortlist_ranks.py [--tools 30] [--items 100] [--seed 0]
 
-For each sampled item (simple_python, multiple, parallel_multiple), the worst rank of its gold functions among
-the padded list as `rixin.calling.shortlist` scores them: a shortlist of k keeps every gold function iff that
-rank is ≤ k. No model runs.
+For each sampled item (simple_python, multiple, parallel_multiple), `rixin.calling.shortlist.shortlist` is run
+on the padded tools with each setting: `top k` keeps the k best for the whole request (`shortlist_size`),
+`+1/clause` adds the best for each clause of the request (`shortlist_per_clause`). No model runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import collections
+import statistics
 
 from rixin.bench.bfcl import distractor_pool, load_category, with_distractors
 from rixin.bench.runner import sample
-from rixin.calling.shortlist import rank_tools
+from rixin.calling.shortlist import shortlist
 from rixin.tools import as_tools
+from rixin.types import Message
 
 CATEGORIES = ("simple_python", "multiple", "parallel_multiple")
+SETTINGS = {"top 3": (3, 0), "top 5": (5, 0), "top 12": (12, 0), "top 3 +1/clause": (3, 1), "top 5 +1/clause": (5, 1)}
 
 
 def main() -> None:
@@ -27,20 +30,22 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     pool = distractor_pool()
-    print(f"worst rank of an item's gold functions among {args.tools} tools (seed {args.seed}); kept at k:")
+    print(f"every gold function kept / mean tools kept, among {args.tools} tools (seed {args.seed}, {args.items} items)")
+    print(f"  {'':18} " + "  ".join(f"{name:>17}" for name in SETTINGS))
     for category in CATEGORIES:
-        worst = collections.Counter()
+        cells = []
         items = sample(load_category(category), args.items, args.seed, category)
-        for item in items:
-            padded = with_distractors(item, args.tools, pool, args.seed)
-            tools = as_tools(padded.tools())
-            query = "\n".join(m["content"] for m in padded.messages if m["role"] in ("user", "system"))
-            scores = rank_tools(tools, query)
-            order = sorted(range(len(tools)), key=lambda i: -scores[i])
-            rank = {tools[i].name: position + 1 for position, i in enumerate(order)}
-            worst[max(rank[name] for call in padded.gold or [] for name in call)] += 1
-        kept = {k: sum(n for r, n in worst.items() if r <= k) / len(items) for k in (3, 5, 8, 12)}
-        print(f"  {category:18} " + "  ".join(f"k={k}: {100 * v:5.1f}%" for k, v in kept.items()))
+        for size, per_clause in SETTINGS.values():
+            kept, counts = 0, []
+            for item in items:
+                padded = with_distractors(item, args.tools, pool, args.seed)
+                tools = as_tools(padded.tools())
+                conversation = [Message(role=m["role"], content=m["content"]) for m in padded.messages]
+                chosen = {t.name for t in shortlist(tools, conversation, limit=1, size=size, per_clause=per_clause)}
+                kept += {name for call in padded.gold or [] for name in call} <= chosen
+                counts.append(len(chosen))
+            cells.append(f"{100 * kept / len(items):5.1f}% / {statistics.mean(counts):4.1f}")
+        print(f"  {category:18} " + "  ".join(f"{cell:>17}" for cell in cells))
 
 
 if __name__ == "__main__":

@@ -128,7 +128,11 @@ class Engine:
             raise ToolSchemaError("tool_choice 'required' needs at least one tool")
         if self.options.shortlist and choice in ("auto", "required"):
             tool_list = allowed = shortlist(
-                tool_list, conversation, self.options.shortlist, size=self.options.shortlist_size
+                tool_list,
+                conversation,
+                self.options.shortlist,
+                size=self.options.shortlist_size,
+                per_clause=self.options.shortlist_per_clause,
             )
         run = _Run(self, conversation, tool_list, allowed, choice, parallel_tool_calls, options or GenerationOptions())
         started = time.perf_counter()

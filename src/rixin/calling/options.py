@@ -89,6 +89,10 @@ class CallingOptions:
     either way, at half the time; keeping 3 lost multi-function requests' tools (docs/results.md §19). Hence 5
     for both embedded models (their registry `calling_defaults`); unmeasured for models behind an endpoint,
     which keep 12."""
+    shortlist_per_clause: int = 0
+    """Once the shortlist acts, also keep this many tools for each clause of the user's last message, ranked on
+    that clause alone ("…, and convert 100 USD to NOK" finds the converter that the whole request ranks below
+    tools sharing words with its first task). 0: off."""
     ground_optional: bool = True
     """For `auto` and `required`: drop optional arguments whose value (a number or short name) the conversation
     never gave, so the tool's default applies instead of the model's guess (`season="2023"` where the user

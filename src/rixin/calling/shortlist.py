@@ -19,6 +19,14 @@ from rixin.types import Message
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_HAN = re.compile(r"([\u4e00-\u9fff]+)")
+# Where one request asks for several things: sentence ends, semicolons and the words that join tasks, in English
+# and Chinese ("Find the weather in Oslo, and convert 100 USD to NOK"; "查一下天气，然后换算汇率").
+_CLAUSE_BREAK = re.compile(
+    r"(?<=[.?!;])\s+|[。！？；\n]+|,?\s+(?:and then|then|and also|also|as well as|and|plus)\s+"
+    r"|然后|并且|同时|另外|，再",
+    re.IGNORECASE,
+)
 _STOP = frozenset(
     {"a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "get", "give", "how", "i", "in", "is", "it"}
     | {"me", "my", "of", "on", "or", "please", "the", "to", "what", "when", "where", "which", "who", "with", "you"}
@@ -27,9 +35,22 @@ _STOP = frozenset(
 
 def words(text: str) -> list[str]:
     """Lower-case word stems: camelCase and snake_case split, stop words dropped, cut to 6 letters so that
-    'restaurants' and 'restaurant' (or 'booking' and 'book…') meet."""
-    split = _CAMEL.sub(" ", text)
-    return [w.lower()[:6] for w in _WORD.findall(split) if w.lower() not in _STOP]
+    'restaurants' and 'restaurant' (or 'booking' and 'book…') meet. Chinese, written without spaces, becomes
+    overlapping character pairs ("查询天气" → 查询, 询天, 天气), so that "天气" in a request meets "天气" in a
+    tool's description."""
+    found: list[str] = []
+    for token in _WORD.findall(_HAN.sub(r" \1 ", _CAMEL.sub(" ", text))):
+        if _HAN.fullmatch(token):
+            found.extend(token[i : i + 2] for i in range(max(1, len(token) - 1)))
+        elif token.lower() not in _STOP:
+            found.append(token.lower()[:6])
+    return found
+
+
+def clauses(text: str) -> list[str]:
+    """The parts of a request that may each ask for a different tool; parts of fewer than two content words
+    ("and", "then do it") are dropped."""
+    return [part for part in _CLAUSE_BREAK.split(text) if len(words(part)) >= 2]
 
 
 def tool_document(tool: Tool) -> list[str]:
@@ -57,15 +78,30 @@ def shortlist(
     limit: int,
     keep: Iterable[str] = (),
     size: int | None = None,
+    per_clause: int = 0,
 ) -> list[Tool]:
-    """When there are more than `limit` tools, the best `size` of them (default: `limit`), plus those named in
-    `keep` and those already called in the conversation, in their original order; else all of them."""
+    """When there are more than `limit` tools, the best `size` of them (default: `limit`) for the whole request,
+    the best `per_clause` for each clause of the user's last message, plus those named in `keep` and those
+    already called in the conversation, in their original order; else all of them.
+
+    Ranking each clause on its own finds the tool for a request's second task, which the whole request's ranking
+    puts below tools that share words with its first."""
     if len(tools) <= limit:
         return list(tools)
     messages = list(conversation)
     query = "\n".join(m.content or "" for m in messages if m.role in ("user", "system"))
     already = {c.function.name for m in messages for c in m.tool_calls or []} | set(keep)
-    scores = rank_tools(tools, query)
-    best = sorted(range(len(tools)), key=lambda i: -scores[i])[: size or limit]
-    chosen = set(best) | {i for i, t in enumerate(tools) if t.name in already}
+    chosen = set(_best(rank_tools(tools, query), size or limit))
+    asked = next((m.content or "" for m in reversed(messages) if m.role == "user"), "")
+    parts = clauses(asked) if per_clause else []
+    for part in parts if len(parts) > 1 else []:
+        chosen |= set(_best(rank_tools(tools, part), per_clause, scored_only=True))
+    chosen |= {i for i, t in enumerate(tools) if t.name in already}
     return [t for i, t in enumerate(tools) if i in chosen]
+
+
+def _best(scores: Sequence[float], count: int, scored_only: bool = False) -> list[int]:
+    """Indices of the `count` highest scores, ties in the original order (with `scored_only`, none that share
+    no word with the query)."""
+    order = sorted(range(len(scores)), key=lambda i: -scores[i])[:count]
+    return [i for i in order if scores[i] > 0] if scored_only else order
