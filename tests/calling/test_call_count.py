@@ -7,7 +7,7 @@ import llguidance
 import numpy as np
 import pytest
 
-from rixin.calling.constrain import CallListConstraint, tool_call_grammar
+from rixin.calling.constrain import CallListConstraint, GrammarConstraint, tool_call_grammar
 from rixin.tools import tool_from_openai
 
 TOOL = tool_from_openai(
@@ -70,3 +70,51 @@ def test_no_bias_away_from_the_choice_point() -> None:
     logits[ord("a")] = 1.0
     c.mask(logits)
     assert logits[ord(",")] <= 0.0  # a comma inside a string value gets no push
+
+
+NUMBER_TOOL = tool_from_openai(
+    {
+        "type": "function",
+        "function": {
+            "name": "walk",
+            "parameters": {"type": "object", "properties": {"km": {"type": "number"}}, "required": ["km"]},
+        },
+    }
+)
+
+
+def number_constraint(max_digits: int | None) -> GrammarConstraint:
+    lark = tool_call_grammar(
+        [NUMBER_TOOL], open_tag="<tool_call>", close_tag="</tool_call>", tags_are_tokens=False, max_calls=1
+    )
+    return GrammarConstraint(TOKENIZER, lark, VOCAB, greedy=True, max_number_digits=max_digits)
+
+
+def allowed_after(c: GrammarConstraint, text: str) -> set[str]:
+    for byte in text.encode():
+        assert c.accept(byte), text
+    logits = np.zeros(VOCAB, dtype=np.float32)
+    c.mask(logits)
+    return {chr(t) for t in np.flatnonzero(logits > -np.inf) if t < 128}
+
+
+def test_a_number_ends_after_its_digit_limit() -> None:
+    opening = '<tool_call>\n{"name": "walk", "arguments": {"km": '
+    assert allowed_after(number_constraint(4), opening + "100") >= {"0", "5", ".", "}"}
+    # At the limit only what ends the number is left; a string's digits do not count.
+    assert allowed_after(number_constraint(4), opening + "1000") == {"}"}
+    assert allowed_after(number_constraint(4), opening + "10.00") == {"}"}
+    assert "0" in allowed_after(number_constraint(None), opening + "1" + "0" * 30)
+
+
+def test_after_a_decimal_point_a_digit_is_still_allowed() -> None:
+    opening = '<tool_call>\n{"name": "walk", "arguments": {"km": '
+    assert allowed_after(number_constraint(4), opening + "1000.") == set("0123456789")
+
+
+def test_digits_inside_a_string_do_not_count() -> None:
+    lark = tool_call_grammar(
+        [TOOL], open_tag="<tool_call>", close_tag="</tool_call>", tags_are_tokens=False, max_calls=1
+    )
+    c = GrammarConstraint(TOKENIZER, lark, VOCAB, greedy=True, max_number_digits=4)
+    assert "1" in allowed_after(c, '<tool_call>\n{"name": "lookup", "arguments": {"q": "' + "1" * 30)

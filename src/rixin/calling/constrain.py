@@ -110,6 +110,9 @@ def text_grammar() -> str:
     return "start: /[\\p{L}\\p{N}](.|\\n)*/\n"
 
 
+_NUMBER_GOES_ON = {bytes([b]) for b in b"0123456789.eE"}
+
+
 class GrammarError(ValueError):
     """The grammar could not be compiled (for example an unsupported schema construct)."""
 
@@ -117,15 +120,24 @@ class GrammarError(ValueError):
 class GrammarConstraint:
     """A `rixin.models.TokenConstraint` backed by an llguidance matcher."""
 
-    def __init__(self, tokenizer: Any, lark: str, n_vocab: int, *, greedy: bool = False) -> None:
+    def __init__(
+        self, tokenizer: Any, lark: str, n_vocab: int, *, greedy: bool = False, max_number_digits: int | None = None
+    ) -> None:
+        """With `max_number_digits`, a JSON number outside strings ends after that many digits: JSON Schema
+        bounds no number's length, and a small model can write `"distance": 1000000…` until its token limit
+        (measured: the 0.5B among 30 tools, 1,600 tokens of zeros, an output that never closed)."""
         import llguidance
 
         self._matcher = llguidance.LLMatcher(tokenizer, lark, log_level=0)
         if self._matcher.is_error():
             raise GrammarError(self._matcher.get_error())
+        self._tokenizer = tokenizer
         self._n_vocab = n_vocab
         self._greedy = greedy
         self._bitmask = np.full(((n_vocab + 31) // 32,), -1, dtype=np.int32)
+        self._max_digits = max_number_digits
+        self._json = _JsonScanner()
+        self._scans_json = max_number_digits is not None
         self.mask_calls = 0
 
     @property
@@ -138,7 +150,19 @@ class GrammarConstraint:
     def mask(self, logits: Logits) -> None:
         self.mask_calls += 1
         self._matcher.unsafe_compute_mask_ptr(self._bitmask.ctypes.data, self._bitmask.nbytes)
+        if self._max_digits is not None and self._json.digits >= self._max_digits:
+            self._apply(logits, shortcut=False)
+            self._end_number(logits)
+            return
         self._apply(logits, shortcut=self._greedy)
+
+    def _end_number(self, logits: Logits) -> None:
+        """Forbid the allowed tokens that would go on with the number (a digit, a decimal point, an exponent),
+        when another token is allowed (after "." only a digit may follow)."""
+        allowed = self.allowed_tokens()
+        more = [int(t) for t in allowed if self._tokenizer.decode_bytes([int(t)])[:1] in _NUMBER_GOES_ON]
+        if len(more) < len(allowed):
+            logits[more] = -np.inf
 
     def _apply(self, logits: Logits, *, shortcut: bool) -> None:
         if shortcut:
@@ -154,6 +178,8 @@ class GrammarConstraint:
         return np.flatnonzero(bits)
 
     def accept(self, token: int) -> bool:
+        if self._scans_json:
+            self._json.feed(self._tokenizer.decode_bytes([token]).decode("utf-8", errors="ignore"))
         return bool(self._matcher.consume_token(token))
 
     def is_finished(self) -> bool:
@@ -172,17 +198,22 @@ class CallListConstraint(GrammarConstraint):
     asked for several calls and about −8 to −11 for single-call requests, so a moderate bias separates them.
     """
 
-    def __init__(self, tokenizer: Any, lark: str, n_vocab: int, *, greedy: bool, continue_bias: float) -> None:
-        super().__init__(tokenizer, lark, n_vocab, greedy=greedy)
-        self._tokenizer = tokenizer
+    def __init__(
+        self,
+        tokenizer: Any,
+        lark: str,
+        n_vocab: int,
+        *,
+        greedy: bool,
+        continue_bias: float,
+        max_number_digits: int | None = None,
+    ) -> None:
+        super().__init__(tokenizer, lark, n_vocab, greedy=greedy, max_number_digits=max_number_digits)
         self._bias = continue_bias
-        self._depth = 0
-        self._in_string = False
-        self._escaped = False
-        self._last = ""
+        self._scans_json = True
 
     def at_list_end_choice(self) -> bool:
-        return self._depth == 1 and not self._in_string and self._last == "}"
+        return self._json.depth == 1 and not self._json.in_string and self._json.last == "}"
 
     def mask(self, logits: Logits) -> None:
         if not (self._bias and self.at_list_end_choice()):
@@ -195,29 +226,43 @@ class CallListConstraint(GrammarConstraint):
             if self._tokenizer.decode_bytes([int(token)]).startswith(b","):
                 logits[token] += self._bias
 
-    def accept(self, token: int) -> bool:
-        for char in self._tokenizer.decode_bytes([token]).decode("utf-8", errors="ignore"):
+
+class _JsonScanner:
+    """A minimal JSON scanner over generated text: nesting depth outside strings, the last significant
+    character, and how many digits the number being written has so far."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.in_string = False
+        self.escaped = False
+        self.last = ""
+        self.digits = 0
+
+    def feed(self, text: str) -> None:
+        for char in text:
             self._track(char)
-        return super().accept(token)
 
     def _track(self, char: str) -> None:
-        """A minimal JSON scanner: nesting depth outside strings, and the last significant character."""
-        if self._in_string:
-            if self._escaped:
-                self._escaped = False
+        if self.in_string:
+            if self.escaped:
+                self.escaped = False
             elif char == "\\":
-                self._escaped = True
+                self.escaped = True
             elif char == '"':
-                self._in_string = False
+                self.in_string = False
             return
+        if char.isdigit():
+            self.digits += 1
+        elif char not in ".eE+-":  # still the same number
+            self.digits = 0
         if char == '"':
-            self._in_string = True
+            self.in_string = True
         elif char in "[{":
-            self._depth += 1
+            self.depth += 1
         elif char in "]}":
-            self._depth -= 1
+            self.depth -= 1
         if not char.isspace():
-            self._last = char
+            self.last = char
 
 
 class PlanConstraint(GrammarConstraint):

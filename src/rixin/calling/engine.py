@@ -683,8 +683,15 @@ class _Run:
                     model.info.n_vocab,
                     greedy=self.generation.temperature <= 0,
                     continue_bias=self.options.parallel_bias,
+                    max_number_digits=self.options.max_number_digits,
                 )
-            return self.constraint(model, lark)
+            return GrammarConstraint(
+                model.constraint_tokenizer(),
+                lark,
+                model.info.n_vocab,
+                greedy=self.generation.temperature <= 0,
+                max_number_digits=self.options.max_number_digits,
+            )
         except GrammarError as error:
             raise ToolSchemaError(f"the tools' schemas cannot be compiled into a grammar: {error}") from error
 
