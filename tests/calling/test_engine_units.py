@@ -590,8 +590,8 @@ def test_tuned_options_apply_a_models_measured_defaults_then_the_changes() -> No
     assert tuned_options("qwen2.5-coder-1.5b").plan_as_calls is True
     assert tuned_options("qwen2.5-coder-1.5b").plan_tools is True
     assert tuned_options("qwen2.5-coder-0.5b").plan_tools is False
-    assert tuned_options("qwen2.5-coder-0.5b") == CallingOptions(shortlist_size=5)
-    assert tuned_options("qwen2.5-coder-1.5b").shortlist_size == 5
+    assert tuned_options("qwen2.5-coder-0.5b") == CallingOptions(shortlist_size=3, shortlist_per_clause=1)
+    assert tuned_options("qwen2.5-coder-1.5b").shortlist_size == 3
     assert tuned_options("some-endpoint-model") == CallingOptions()
     assert tuned_options("some-endpoint-model").shortlist_size is None
     assert tuned_options("qwen2.5-coder-1.5b", plan_as_calls=False).plan_as_calls is False
