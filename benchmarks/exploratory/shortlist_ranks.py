@@ -34,17 +34,19 @@ def main() -> None:
     print(f"  {'':18} " + "  ".join(f"{name:>17}" for name in SETTINGS))
     for category in CATEGORIES:
         cells = []
-        items = sample(load_category(category), args.items, args.seed, category)
+        cases = []  # each item padded once: (tools, conversation, gold function names)
+        for item in sample(load_category(category), args.items, args.seed, category):
+            padded = with_distractors(item, args.tools, pool, args.seed)
+            conversation = [Message(role=m["role"], content=m["content"]) for m in padded.messages]
+            gold = {name for call in padded.gold or [] for name in call}
+            cases.append((as_tools(padded.tools()), conversation, gold))
         for size, per_clause in SETTINGS.values():
             kept, counts = 0, []
-            for item in items:
-                padded = with_distractors(item, args.tools, pool, args.seed)
-                tools = as_tools(padded.tools())
-                conversation = [Message(role=m["role"], content=m["content"]) for m in padded.messages]
+            for tools, conversation, gold in cases:
                 chosen = {t.name for t in shortlist(tools, conversation, limit=1, size=size, per_clause=per_clause)}
-                kept += {name for call in padded.gold or [] for name in call} <= chosen
+                kept += gold <= chosen
                 counts.append(len(chosen))
-            cells.append(f"{100 * kept / len(items):5.1f}% / {statistics.mean(counts):4.1f}")
+            cells.append(f"{100 * kept / len(cases):5.1f}% / {statistics.mean(counts):4.1f}")
         print(f"  {category:18} " + "  ".join(f"{cell:>17}" for cell in cells))
 
 

@@ -569,9 +569,13 @@ class _Run:
         finish = "length" if completion.finish_reason == "length" else "stop"
         return self.result(Message(role="assistant", content=completion.text), completion.text, finish)
 
-    def constraint(self, model: LlamaModel, lark: str) -> GrammarConstraint:
+    def constraint(self, model: LlamaModel, lark: str, max_number_digits: int | None = None) -> GrammarConstraint:
         return GrammarConstraint(
-            model.constraint_tokenizer(), lark, model.info.n_vocab, greedy=self.generation.temperature <= 0
+            model.constraint_tokenizer(),
+            lark,
+            model.info.n_vocab,
+            greedy=self.generation.temperature <= 0,
+            max_number_digits=max_number_digits,
         )
 
     def as_list(self) -> bool:
@@ -685,13 +689,7 @@ class _Run:
                     continue_bias=self.options.parallel_bias,
                     max_number_digits=self.options.max_number_digits,
                 )
-            return GrammarConstraint(
-                model.constraint_tokenizer(),
-                lark,
-                model.info.n_vocab,
-                greedy=self.generation.temperature <= 0,
-                max_number_digits=self.options.max_number_digits,
-            )
+            return self.constraint(model, lark, self.options.max_number_digits)
         except GrammarError as error:
             raise ToolSchemaError(f"the tools' schemas cannot be compiled into a grammar: {error}") from error
 
