@@ -95,8 +95,10 @@ def test_irrelevance_fails_with_any_call(task: ExecTask) -> None:
 
 def test_tools_are_strict_and_unique() -> None:
     for task in TASKS:
-        tools = task.fresh().tools
+        env = task.fresh()
+        tools = env.tools
         assert len({t.name for t in tools}) == len(tools), task.id
+        assert {t.name for t in tools if not t.read_only} == env.mutating & {t.name for t in tools}, task.id
         for t in tools:
             params = t.to_openai()["function"]["parameters"]
             assert params["type"] == "object" and params["additionalProperties"] is False, t.name

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from rixin.bench.runner import (
 )
 from rixin.bench.systems import Turn
 from rixin.errors import EndpointUnreachableError, RixinError
+from rixin.tools import Tool
 from rixin.types import ChatResult, Message, ToolCall
 
 REQUIRED = {
@@ -161,8 +162,8 @@ class Replay:
         self.histories: list[list[Message]] = []
         self._lock = threading.Lock()
 
-    def turn(self, messages: list[Message], tools: list[dict[str, Any]]) -> Turn:
-        assert tools and all(t["type"] == "function" for t in tools)
+    def turn(self, messages: list[Message], tools: Sequence[Tool | dict[str, Any]]) -> Turn:
+        assert tools and all(isinstance(t, Tool) or t["type"] == "function" for t in tools)
         prompt = messages[0].content or ""
         with self._lock:
             self.prompts[prompt] += 1

@@ -26,6 +26,7 @@ from rixin.calling.families import HERMES
 from rixin.cli.demo_tools import convert_currency, get_weather
 from rixin.errors import ToolSchemaError
 from rixin.models.llama import Completion, LlamaModel, ModelInfo, TokenConstraint
+from rixin.tools import tool
 from rixin.types import ChatResult, GenerationOptions, Message, ToolCall
 
 # A minimal Hermes-style ChatML template: renders `tools`, earlier calls in <tool_call> tags, tool results.
@@ -649,6 +650,24 @@ def cancel_event(event_id: str) -> str:
     return "cancelled"
 
 
+def create_event(title: str) -> str:
+    """Create an event.
+
+    Args:
+        title: The event's title.
+    """
+    return "created"
+
+
+def find_free_slot(date: str) -> str:
+    """Find a free hour on a day.
+
+    Args:
+        date: The day, as YYYY-MM-DD.
+    """
+    return "10:00"
+
+
 @pytest.mark.parametrize("retry", [True, False])
 def test_retry_other_tools_looks_up_what_the_skipped_ahead_call_invented(retry: bool) -> None:
     ask = [Message(role="user", content="Cancel whatever I have at 12:30 on 2025-07-14.")]
@@ -674,6 +693,50 @@ def test_retry_other_tools_retries_once_and_grounds_the_retry() -> None:
     result = Engine(model, options).chat(ask, tools=[list_events, cancel_event])
     assert not result.message.tool_calls and result.message.content == "Which day is the appointment?"
     assert len(model.prompts) == 3
+
+
+@pytest.mark.parametrize("lookup", [True, False])
+def test_lookup_first_makes_a_read_only_call_when_an_action_rests_on_an_invented_id(lookup: bool) -> None:
+    ask = [Message(role="user", content="Cancel whatever I have at 12:30 on 2025-07-14.")]
+    invented = call_text(("cancel_event", {"event_id": "e3"}))
+    lookup_call = call_text(("list_events", {"date": "2025-07-14"}))
+    words = "Which event do you mean?"
+    model = ScriptedModel([invented, lookup_call if lookup else words])
+    options = CallingOptions(constrained=False, lookup_first=lookup)
+    result = Engine(model, options).chat(ask, tools=[tool(list_events, read_only=True), cancel_event])
+    if lookup:
+        assert summary(result) == [("list_events", {"date": "2025-07-14"})]
+        assert "values not found" in (result.attempts[0].error or "")
+    else:
+        assert not result.message.tool_calls and result.message.content == words
+
+
+def test_lookup_first_offers_only_the_tools_that_read_once_and_grounds_the_lookup() -> None:
+    ask = [Message(role="user", content="Cancel my dentist appointment.")]
+    invented = call_text(("cancel_event", {"event_id": "e3"}))
+    another_action = call_text(("create_event", {"title": "dentist"}))
+    guessed_day = call_text(("list_events", {"date": "2025-01-01"}))
+    model = ScriptedModel([invented, another_action, guessed_day, "Which day is the appointment?"])
+    options = CallingOptions(constrained=False, lookup_first=True)
+    tools = [tool(list_events, read_only=True), cancel_event, create_event]
+    result = Engine(model, options).chat(ask, tools=tools)
+    assert not result.message.tool_calls and result.message.content == "Which day is the appointment?"
+    assert len(model.prompts) == 4  # the call, the lookup, its repair (create_event only acts), the words
+    assert "create_event" in (result.attempts[1].error or "")
+
+
+def test_lookup_first_is_not_taken_when_no_tool_reads_or_the_dropped_call_only_read() -> None:
+    ask = [Message(role="user", content="Cancel whatever I have at 12:30 on 2025-07-14.")]
+    options = CallingOptions(constrained=False, lookup_first=True)
+    invented = call_text(("cancel_event", {"event_id": "e3"}))
+    unmarked = ScriptedModel([invented, "Which event?"])  # plain tools say nothing about reading
+    result = Engine(unmarked, options).chat(ask, tools=[list_events, cancel_event])
+    assert result.message.content == "Which event?" and len(unmarked.prompts) == 2
+    guessed = call_text(("list_events", {"date": "2024-03-09"}))
+    reading = ScriptedModel([guessed, "Which day?"])
+    tools = [tool(list_events, read_only=True), tool(find_free_slot, read_only=True), cancel_event]
+    result = Engine(reading, options).chat(ask, tools=tools)
+    assert result.message.content == "Which day?" and len(reading.prompts) == 2
 
 
 def test_plan_as_calls_holds_the_plan_to_lines_that_call_a_tool() -> None:

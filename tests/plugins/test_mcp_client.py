@@ -47,6 +47,7 @@ def test_tools_are_listed_with_strict_schemas_and_called(servers: ExitStack, tra
         "additionalProperties": False,
     }
     assert tools["add"].description == "Add two integers."
+    assert tools["add"].read_only and not tools["shout"].read_only  # the server's readOnlyHint
     assert tools["add"].invoke({"a": 2, "b": 3}) == "5"
     assert tools["shout"].invoke({"text": "hi"}) == "HI"
     with pytest.raises(McpToolError, match="cannot divide by zero"):

@@ -73,12 +73,19 @@ def test_any_rixin_tools_can_be_served_and_their_errors_are_is_error_results() -
             raise ValueError("negative")
         return n / 2
 
-    async def use() -> tuple[list[str], str, bool, str]:
-        async with Client(mcp_server_for([halve])) as client:
+    @tool(read_only=True)
+    def double(n: int) -> int:
+        """Double a number."""
+        return 2 * n
+
+    async def use() -> tuple[list[str], list[bool], str, bool, str]:
+        async with Client(mcp_server_for([halve, double])) as client:
             listing = await client.list_tools()
             ok = await client.call_tool("halve", {"n": 3})
             bad = await client.call_tool("halve", {"n": -1})
-            return [t.name for t in listing.tools], ok.content[0].text, bad.is_error, bad.content[0].text  # type: ignore[union-attr]
+            hints = [bool(t.annotations and t.annotations.read_only_hint) for t in listing.tools]
+            return [t.name for t in listing.tools], hints, ok.content[0].text, bad.is_error, bad.content[0].text  # type: ignore[union-attr]
 
-    names, ok, is_error, bad = anyio.run(use)
-    assert names == ["halve"] and ok == "1.5" and is_error and bad == "ValueError: negative"
+    names, read_only, ok, is_error, bad = anyio.run(use)
+    assert names == ["halve", "double"] and read_only == [False, True]
+    assert ok == "1.5" and is_error and bad == "ValueError: negative"

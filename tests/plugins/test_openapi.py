@@ -107,6 +107,7 @@ def test_every_operation_is_a_tool_with_a_schema_from_its_parameters_and_body(to
     assert get_item["properties"]["verbose"] == {"type": "boolean", "default": False}
     assert "x-token" in get_item["properties"]
     assert tools["get_item"].description == "Get one item"
+    assert {name for name, t in tools.items() if t.read_only} == {"get_item", "search", "slow"}  # the GETs
     create = tools["create_item"].parameters  # an object body is flattened, its $refs inlined
     assert set(create["properties"]) == {"name", "price", "tags", "owner"} and create["required"] == ["name", "price"]
     assert "$ref" not in json.dumps(create) and "$defs" not in create

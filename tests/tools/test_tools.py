@@ -370,6 +370,23 @@ def test_tool_from_openai_defaults() -> None:
     assert tool_from_openai({**WEATHER, "cache_control": {"type": "ephemeral"}}).name == "get_weather"
 
 
+def test_a_tool_says_it_only_reads_by_decorator_or_mcp_style_annotations() -> None:
+    @tool(read_only=True)
+    def look(x: int) -> int:
+        """Look."""
+        return x
+
+    assert look.read_only and not tool(lambda: 1, name="act").read_only
+    assert "annotations" not in look.to_openai()  # what a model's prompt shows is unchanged
+    assert not tool_from_openai(WEATHER).read_only
+    assert tool_from_openai({**WEATHER, "annotations": {"readOnlyHint": True}}).read_only
+    assert not tool_from_openai({**WEATHER, "annotations": {"destructiveHint": True}}).read_only
+    with pytest.raises(ToolSchemaError, match=r"annotations\.readOnlyHint must be true or false"):
+        tool_from_openai({**WEATHER, "annotations": {"readOnlyHint": "yes"}})
+    with pytest.raises(ToolSchemaError, match="'annotations' must be an object"):
+        tool_from_openai({**WEATHER, "annotations": ["readOnlyHint"]})
+
+
 @pytest.mark.parametrize(
     ("spec", "message"),
     [

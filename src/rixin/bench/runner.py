@@ -128,7 +128,7 @@ def _exec_entry(task: Any) -> Entry:
         if play is not None:  # a system with its own loop (rixin's agent) plays the whole task
             played: list[Turn] = play(env, task.prompt)
             return judge(task, env, unparsable=any(t.unparsable for t in played)), played
-        tools = [t.to_openai() for t in env.tools]
+        tools = list(env.tools)  # Tools: the engine sees which ones only read
         history = [Message(role="user", content=task.prompt)]
         turns: list[Turn] = []
         unparsable = False

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -38,7 +38,10 @@ class Turn:
 class System(Protocol):
     name: str
 
-    def turn(self, messages: list[Message], tools: list[dict[str, Any]]) -> Turn: ...
+    def turn(self, messages: list[Message], tools: Sequence[Tool | dict[str, Any]]) -> Turn:
+        """One assistant turn; `tools` as OpenAI tool dicts or Tools (the execution suite's, which say which of
+        them only read)."""
+        ...
 
 
 class RixinSystem:
@@ -49,7 +52,7 @@ class RixinSystem:
         self.name = "rixin"
         self._options = GenerationOptions(max_tokens=max_tokens, temperature=0.0)
 
-    def turn(self, messages: list[Message], tools: list[dict[str, Any]]) -> Turn:
+    def turn(self, messages: list[Message], tools: Sequence[Tool | dict[str, Any]]) -> Turn:
         result = self.engine.chat(messages, tools=tools, tool_choice="auto", options=self._options)
         raw = "\n---\n".join(a.raw_output for a in result.attempts) or result.raw_output
         calls = [Call(c.function.name, c.parsed_arguments()) for c in result.message.tool_calls or []]
@@ -73,11 +76,12 @@ class LlamaCppBaseline:
         self.name = "baseline:llama-cpp"
         self._max_tokens = max_tokens
 
-    def turn(self, messages: list[Message], tools: list[dict[str, Any]]) -> Turn:
+    def turn(self, messages: list[Message], tools: Sequence[Tool | dict[str, Any]]) -> Turn:
+        wire_tools = [t.to_openai() if isinstance(t, Tool) else t for t in tools]
         started = time.perf_counter()
         response = self.model.create_chat_completion(
             messages=[_wire(m) for m in messages],
-            tools=tools or None,
+            tools=wire_tools or None,
             temperature=0.0,
             max_tokens=self._max_tokens,
         )
@@ -89,7 +93,9 @@ class LlamaCppBaseline:
             parsed_calls = [Call(c["function"]["name"], _loads(c["function"].get("arguments") or "{}")) for c in native]
             errors: list[str] = []
         else:
-            signatures = {t["function"]["name"]: list(t["function"]["parameters"].get("properties", {})) for t in tools}
+            signatures = {
+                t["function"]["name"]: list(t["function"]["parameters"].get("properties", {})) for t in wire_tools
+            }
             parsed = parse_tool_calls(text, signatures)
             parsed_calls = [Call(c.name, c.arguments) for c in parsed.calls]
             errors = parsed.errors
@@ -138,7 +144,7 @@ class AgentSystem:
         self.name = "rixin-agent" if self_correct else "rixin-agent-no-correct"
         self._single = RixinSystem(engine, max_tokens=max_tokens)
 
-    def turn(self, messages: list[Message], tools: list[dict[str, Any]]) -> Turn:
+    def turn(self, messages: list[Message], tools: Sequence[Tool | dict[str, Any]]) -> Turn:
         return self._single.turn(messages, tools)
 
     def play(self, env: ExecEnv, prompt: str) -> list[Turn]:

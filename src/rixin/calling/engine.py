@@ -177,6 +177,7 @@ class _Run:
         self._context: Context | None = None
         self.self_checked = False
         self.retried_others = False
+        self.looked_up = False
         self.counted_plan: list[str] = []  # the plan lines that counted, for `plan_fallback`
         self.plan_done = False  # `plan_tools`: every counted line of the plan repeats a call already made
         self.plan_holds_tools = False  # `plan_tools`: each call must use the tool its counted line names
@@ -482,6 +483,11 @@ class _Run:
             self.counted_plan = []  # one fallback per request
             self.allowed = [t for t in self.allowed if t.name in names]
             return self.call(model, self.conversation, plan=[line for line, _ in planned])
+        lookups = self.lookups(dropped)
+        if lookups:
+            # An action on a value nobody gave (cancel event "e3"): a tool that only reads may find the value.
+            self.looked_up, self.allowed = True, lookups
+            return self.call(model, self.conversation, plan=[])
         others = [t for t in self.allowed if t.name not in dropped]
         if self.options.retry_other_tools and others and not self.retried_others:
             # The model skipped ahead (cancel event "e3" that nobody named): another tool may find the value first.
@@ -497,6 +503,17 @@ class _Run:
             self.on_text(completion.text)
         finish = "length" if completion.finish_reason == "length" else "stop"
         return self.result(Message(role="assistant", content=completion.text), completion.text, finish)
+
+    def lookups(self, dropped: set[str]) -> list[Tool]:
+        """For `lookup_first`, once per request: the tools that only read, other than the `dropped` calls' tools,
+        when one of those calls would have acted (none when every dropped call only read, or no tool says it
+        only reads)."""
+        if not self.options.lookup_first or self.looked_up:
+            return []
+        by_name = {t.name: t for t in self.allowed}
+        if all(by_name[name].read_only for name in dropped if name in by_name):
+            return []
+        return [t for t in self.allowed if t.read_only and t.name not in dropped]
 
     def planned_instead(self, dropped: set[str]) -> list[tuple[str, str]]:
         """For `plan_fallback`: the counted plan lines with the tool each names, when every counted line names

@@ -103,6 +103,12 @@ class CallingOptions:
     """For `auto` and `required`: drop optional arguments whose value (a number or short name) the conversation
     never gave, so the tool's default applies instead of the model's guess (`season="2023"` where the user
     named no season). Measured on Qwen2.5-Coder-0.5B, dev seed 7: simple_python 60% → 73% (docs/results.md)."""
+    lookup_first: bool = False
+    """With `ground_calls`: when every call of the reply rests on values nobody gave and one of them would act
+    (its tool does not say it only reads, `Tool.read_only`), generate the calls once more with only the tools
+    that read (a search, a list), before answering in words: the model skipped the lookup that finds the id it
+    invented (`cancel_event(event_id="e3")` for "cancel whatever I have at 12:30"). The lookup's calls are
+    grounded too. No effect where no tool says it only reads (OpenAI tool dicts without annotations)."""
     retry_other_tools: bool = False
     """With `ground_calls`: when every call of the reply rests on values nobody gave, generate the calls once more
     without the tools those calls used (they are still shown), before answering in words. The model often skips

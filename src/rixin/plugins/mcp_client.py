@@ -15,6 +15,7 @@ import contextlib
 import tempfile
 import threading
 import weakref
+from dataclasses import replace
 from typing import Any, TextIO, cast
 
 import mcp_types
@@ -127,10 +128,11 @@ class McpServer:
         for spec in listing:
             try:
                 made = tool_from_schema(spec.name, spec.description or spec.title or "", spec.input_schema)
+                read_only = bool(spec.annotations and spec.annotations.read_only_hint)
             except Exception as error:
                 warnings.append(f"MCP server '{self.name}': tool {spec.name!r} skipped: {error}")
                 continue
-            tools.append(_bind(made, self, spec.name))
+            tools.append(_bind(replace(made, read_only=read_only), self, spec.name))
         return tools, warnings
 
     def call(self, tool_name: str, arguments: dict[str, Any]) -> str:
@@ -222,7 +224,7 @@ def _bind(made: Tool, server: McpServer, remote_name: str) -> Tool:
     def call(**arguments: Any) -> str:
         return server.call(remote_name, arguments)
 
-    return Tool(made.name, made.description, made.parameters, call)
+    return replace(made, function=call)
 
 
 async def _list_tools(client: Client) -> list[mcp_types.Tool]:

@@ -19,7 +19,15 @@ def mcp_server_for(tools: Sequence[Tool], name: str = "rixin") -> Server[Any]:
     """An MCP server offering `tools`; every call runs in a worker thread, and every failure is an `isError`
     result with the reason (the client's model can read it and correct the call)."""
     by_name = {t.name: t for t in tools}
-    listing = [mcp_types.Tool(name=t.name, description=t.description or None, input_schema=t.parameters) for t in tools]
+    listing = [
+        mcp_types.Tool(
+            name=t.name,
+            description=t.description or None,
+            input_schema=t.parameters,
+            annotations=mcp_types.ToolAnnotations(read_only_hint=True) if t.read_only else None,
+        )
+        for t in tools
+    ]
 
     async def list_tools(_ctx: Any, _params: Any) -> mcp_types.ListToolsResult:
         return mcp_types.ListToolsResult(tools=listing)

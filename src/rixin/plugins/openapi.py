@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
@@ -82,7 +82,9 @@ def openapi_tools(
             if made.name in taken:
                 continue
             taken.add(made.name)
-            tools.append(Tool(made.name, made.description, made.parameters, _caller(client, plan)))
+            # a GET or HEAD only reads (RFC 9110's safe methods): lookups the engine may make first
+            read_only = method in ("get", "head")
+            tools.append(replace(made, function=_caller(client, plan), read_only=read_only))
     return tools
 
 

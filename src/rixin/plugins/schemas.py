@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from rixin.tools import Tool, tool_from_openai
@@ -44,5 +45,5 @@ def unique_tools(existing: Iterable[Tool], extra: Iterable[Tool], prefix: str) -
             number += 1
         assert NAME_PATTERN.match(name)
         taken.add(name)
-        out.append(made if name == made.name else Tool(name, made.description, made.parameters, made.function))
+        out.append(made if name == made.name else replace(made, name=name))
     return out

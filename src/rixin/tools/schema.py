@@ -8,7 +8,7 @@ import re
 import sys
 import typing
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, overload
 
@@ -39,6 +39,10 @@ class Tool:
     function: Callable[..., Any] | None = None
     arguments_model: type[BaseModel] | None = field(default=None, repr=False, compare=False)
     """For @tool functions: the pydantic model built from the signature, used to coerce arguments."""
+    read_only: bool = False
+    """The tool only reads (a search, a lookup): calling it changes nothing. MCP's `readOnlyHint`, an OpenAPI
+    GET, `@tool(read_only=True)`, or `"annotations": {"readOnlyHint": true}` beside an OpenAI tool dict's
+    "function". The engine's `lookup_first` turns to these tools when an action rests on an invented id."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.function is None:
@@ -121,20 +125,27 @@ def _describe(error: jsonschema.ValidationError) -> list[str]:
 
 
 @overload
-def tool(fn: Callable[..., Any], /, *, name: str | None = None, description: str | None = None) -> Tool: ...
+def tool(
+    fn: Callable[..., Any], /, *, name: str | None = None, description: str | None = None, read_only: bool = False
+) -> Tool: ...
 @overload
 def tool(
-    fn: None = None, /, *, name: str | None = None, description: str | None = None
+    fn: None = None, /, *, name: str | None = None, description: str | None = None, read_only: bool = False
 ) -> Callable[[Callable[..., Any]], Tool]: ...
 def tool(
-    fn: Callable[..., Any] | None = None, /, *, name: str | None = None, description: str | None = None
+    fn: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    read_only: bool = False,
 ) -> Tool | Callable[[Callable[..., Any]], Tool]:
-    """Turn a typed function into a Tool; usable as `@tool` and `@tool(name=..., description=...)`."""
+    """Turn a typed function into a Tool; usable as `@tool` and `@tool(name=..., description=..., read_only=...)`."""
     # The caller's locals resolve string annotations naming classes local to a function (as pydantic does).
     localns = dict(sys._getframe(1).f_locals)
     if fn is None:
-        return lambda f: _build_tool(f, name, description, localns)
-    return _build_tool(fn, name, description, localns)
+        return lambda f: replace(_build_tool(f, name, description, localns), read_only=read_only)
+    return replace(_build_tool(fn, name, description, localns), read_only=read_only)
 
 
 def _build_tool(fn: Callable[..., Any], name: str | None, description: str | None, localns: dict[str, Any]) -> Tool:
@@ -281,7 +292,13 @@ def tool_from_openai(spec: Mapping[str, Any], *, index: int | None = None) -> To
     problem = schema_problem(parameters)
     if problem:
         raise fail(problem, label)
-    return Tool(name, description, parameters)
+    annotations = spec.get("annotations") or {}
+    if not isinstance(annotations, Mapping):
+        raise fail(f"'annotations' must be an object, got {type(annotations).__name__}", label)
+    read_only = annotations.get("readOnlyHint", False)
+    if not isinstance(read_only, bool):
+        raise fail("annotations.readOnlyHint must be true or false", label)
+    return Tool(name, description, parameters, read_only=read_only)
 
 
 def schema_problem(parameters: dict[str, Any]) -> str | None:

@@ -36,7 +36,7 @@ class Api:
             template = _TEMPLATES.get((type(self), method))
             if template is None:
                 template = _TEMPLATES[(type(self), method)] = tool(bound)
-            tools.append(dataclasses.replace(template, function=bound))
+            tools.append(dataclasses.replace(template, function=bound, read_only=method not in self.mutating))
         return tools
 
     def state(self) -> dict[str, Any]:
