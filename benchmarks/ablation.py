@@ -58,6 +58,7 @@ CONFIGS: dict[str, dict[str, str]] = {
     "+few_shot": {"few_shot": "2"},
     "+self_check": {"self_check": "true"},
     "+retry_other_tools": {"retry_other_tools": "true"},
+    "+lookup_first": {"lookup_first": "true"},
     "+remind_request": {"remind_request": "true"},
 }
 
