@@ -255,3 +255,15 @@ def test_no_auth_mode_serves_without_a_key(tmp_db: str) -> None:
             assert store.get_run("local", response.json()["id"]) is not None
     finally:
         store.close()
+
+
+def test_tools_may_carry_mcp_annotations_and_bad_ones_are_refused(http: httpx.Client) -> None:
+    from rixin.server.chat_prepare import _tools
+    from rixin.server.chat_schema import ChatCompletionRequest
+
+    reading = {**tool({"type": "object"}), "annotations": {"readOnlyHint": True, "title": "Weather"}}
+    assert post_chat(http, {**GOOD, "tools": [reading]}).status_code == 200
+    request = ChatCompletionRequest.model_validate({**GOOD, "tools": [reading, tool({"type": "object"}, "act")]})
+    assert [t.read_only for t in _tools(request)] == [True, False]
+    bad = {**tool({"type": "object"}), "annotations": {"readOnlyHint": "yes"}}
+    assert_error(post_chat(http, {**GOOD, "tools": [bad]}), 400)

@@ -163,6 +163,18 @@ def test_code_session_files_images_and_outputs(module_store: Store, keys: Keys) 
         session.close()
 
 
+def test_function_tools_may_say_they_only_read(module_store: Store) -> None:
+    from rixin.server.responses import _tools
+    from rixin.server.responses_schema import ResponseRequest
+
+    reading = {"type": "function", "name": "look", "annotations": {"readOnlyHint": True}}
+    request = ResponseRequest.model_validate(
+        {"model": SMOL, "input": "hi", "tools": [reading, {"type": "function", "name": "act"}]}
+    )
+    tools, _ = _tools(request, module_store, "alice")
+    assert [(t.name, t.read_only) for t in tools] == [("look", True), ("act", False)]
+
+
 @pytest.mark.parametrize(
     ("body", "status", "param"),
     [
@@ -172,6 +184,7 @@ def test_code_session_files_images_and_outputs(module_store: Store, keys: Keys) 
         ({"input": "hi", "tool_choice": {"type": "code_interpreter"}}, 400, "tool_choice"),
         ({"input": "hi", "tools": [{"type": "function", "name": "bad name"}]}, 400, "tools"),
         ({"input": "hi", "tools": [{"type": "web_search"}]}, 400, "tools[0]"),
+        ({"input": "hi", "tools": [{"type": "function", "name": "f", "annotations": {"readOnlyHint": 1}}]}, 400, None),
         ({"input": 5}, 400, "input"),
         ({"input": [{"role": "user", "content": [{"type": "input_image", "image_url": "x"}]}]}, 400, None),
         ({"input": "hi", "max_output_tokens": 0}, 400, "max_output_tokens"),

@@ -84,9 +84,20 @@ class FunctionDef(Strict):
     strict: bool | None = None
 
 
+class ToolAnnotationsIn(Strict):
+    """MCP's tool annotations, an extension: `readOnlyHint` marks a tool that changes nothing (`Tool.read_only`)."""
+
+    title: str | None = None
+    readOnlyHint: bool | None = None  # MCP's field names
+    destructiveHint: bool | None = None
+    idempotentHint: bool | None = None
+    openWorldHint: bool | None = None
+
+
 class ToolIn(Strict):
     type: Literal["function"]
     function: FunctionDef
+    annotations: ToolAnnotationsIn | None = None
 
 
 class NamedFunction(Strict):

@@ -85,7 +85,10 @@ def _tools(request: ResponseRequest, store: Store, owner: str) -> tuple[list[Too
     file_ids: list[str] | None = None
     for tool in request.tools or []:
         if isinstance(tool, FunctionTool):
-            specs.append({"type": "function", "function": tool.model_dump(exclude_none=True, exclude={"type"})})
+            spec = {"type": "function", "function": tool.model_dump(exclude_none=True, exclude={"type", "annotations"})}
+            if tool.annotations is not None:
+                spec["annotations"] = tool.annotations.model_dump(exclude_none=True)
+            specs.append(spec)
         elif isinstance(tool, CodeInterpreterTool):
             container = tool.container
             file_ids = (

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rixin.server.chat_schema import NAME
+from rixin.server.chat_schema import NAME, ToolAnnotationsIn
 from rixin.server.items import ResponseItemList
 
 
@@ -22,6 +22,7 @@ class FunctionTool(Strict):
     description: str | None = None
     parameters: dict[str, Any] | None = None
     strict: bool | None = None
+    annotations: ToolAnnotationsIn | None = None
 
 
 class AutoContainer(Strict):
