@@ -132,12 +132,21 @@ def main() -> int:
     parser.add_argument("--tools-per-item", type=int, default=0, help="as for rixin bench (shortlisting acts above 12)")
     parser.add_argument("--out", required=True)
     parser.add_argument("--only", default="", help="comma-separated configuration names (default: all)")
+    parser.add_argument(
+        "--print-only",
+        action="store_true",
+        help="print the tables from the rows' summary.json, running nothing (a row run under earlier defaults "
+        "cannot be resumed under today's)",
+    )
     args = parser.parse_args()
     wanted = [name for name in args.only.split(",") if name] or list(CONFIGS)
     unknown = [name for name in wanted if name not in CONFIGS]
     if unknown:
         parser.error(f"unknown configuration(s) {', '.join(unknown)}; valid: {', '.join(CONFIGS)}")
-    results = {name: run_config(name, CONFIGS[name], args) for name in wanted}
+    if args.print_only:
+        results = {name: json.loads((Path(args.out) / name / "summary.json").read_text("utf-8")) for name in wanted}
+    else:
+        results = {name: run_config(name, CONFIGS[name], args) for name in wanted}
     padding = f" --tools-per-item {args.tools_per_item}" if args.tools_per_item else ""
     print(f"model: {args.model or 'default'}; suite: {args.suite}; --limit {args.limit} --seed {args.seed}{padding}\n")
     print(table(results))
