@@ -2,8 +2,10 @@
 
     python benchmarks/exploratory/compare_runs.py runs/A runs/B
 
-Prints how many of the common items each run passed, their median s/item, and each item whose verdict or error
-code differs: verdict, error code, completion tokens and seconds in A, then in B.
+Prints how many of the common items each run passed, their median s/item, how many items wrote the same raw
+output in both (and the median ratio B/A of their seconds: the timing noise between the two runs, since the work
+was the same), and each item whose verdict or error code differs: verdict, error code, completion tokens and
+seconds in A, then in B.
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ def main() -> None:
         passed = sum(bool(run[item]["passed"]) for item in common)
         median = statistics.median(run[item]["latency_s"] for item in common)
         print(f"  {name}: {passed} passed, median {median:.2f} s/item")
+    same = [item for item in common if first[item]["raw_output"] == second[item]["raw_output"]]
+    if same:
+        ratio = statistics.median(second[i]["latency_s"] / first[i]["latency_s"] for i in same)
+        print(f"  {len(same)} with the same output; their seconds B/A, median {ratio:.2f}")
     for item in common:
         a, b = first[item], second[item]
         if (a["passed"], a["error_code"]) != (b["passed"], b["error_code"]):
