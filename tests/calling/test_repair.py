@@ -668,16 +668,18 @@ def find_free_slot(date: str) -> str:
     return "10:00"
 
 
-@pytest.mark.parametrize("retry", [True, False])
-def test_retry_other_tools_looks_up_what_the_skipped_ahead_call_invented(retry: bool) -> None:
+@pytest.mark.parametrize("option", ["retry_other_tools", "lookup_first"])
+@pytest.mark.parametrize("on", [True, False])
+def test_a_second_chance_looks_up_what_the_skipped_ahead_call_invented(option: str, on: bool) -> None:
     ask = [Message(role="user", content="Cancel whatever I have at 12:30 on 2025-07-14.")]
     invented = call_text(("cancel_event", {"event_id": "e3"}))
     lookup = call_text(("list_events", {"date": "2025-07-14"}))
     words = "Which event do you mean?"
-    model = ScriptedModel([invented, lookup if retry else words])
-    options = CallingOptions(constrained=False, retry_other_tools=retry)
-    result = Engine(model, options).chat(ask, tools=[list_events, cancel_event])
-    if retry:
+    model = ScriptedModel([invented, lookup if on else words])
+    options = CallingOptions(constrained=False, **{option: on})
+    # lookup_first turns only to tools that say they only read; retry_other_tools ignores the hint
+    result = Engine(model, options).chat(ask, tools=[tool(list_events, read_only=True), cancel_event])
+    if on:
         assert summary(result) == [("list_events", {"date": "2025-07-14"})]
         assert "values not found" in (result.attempts[0].error or "")
     else:
@@ -693,22 +695,6 @@ def test_retry_other_tools_retries_once_and_grounds_the_retry() -> None:
     result = Engine(model, options).chat(ask, tools=[list_events, cancel_event])
     assert not result.message.tool_calls and result.message.content == "Which day is the appointment?"
     assert len(model.prompts) == 3
-
-
-@pytest.mark.parametrize("lookup", [True, False])
-def test_lookup_first_makes_a_read_only_call_when_an_action_rests_on_an_invented_id(lookup: bool) -> None:
-    ask = [Message(role="user", content="Cancel whatever I have at 12:30 on 2025-07-14.")]
-    invented = call_text(("cancel_event", {"event_id": "e3"}))
-    lookup_call = call_text(("list_events", {"date": "2025-07-14"}))
-    words = "Which event do you mean?"
-    model = ScriptedModel([invented, lookup_call if lookup else words])
-    options = CallingOptions(constrained=False, lookup_first=lookup)
-    result = Engine(model, options).chat(ask, tools=[tool(list_events, read_only=True), cancel_event])
-    if lookup:
-        assert summary(result) == [("list_events", {"date": "2025-07-14"})]
-        assert "values not found" in (result.attempts[0].error or "")
-    else:
-        assert not result.message.tool_calls and result.message.content == words
 
 
 def test_lookup_first_offers_only_the_tools_that_read_once_and_grounds_the_lookup() -> None:

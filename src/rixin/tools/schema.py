@@ -8,7 +8,7 @@ import re
 import sys
 import typing
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, overload
 
@@ -144,11 +144,17 @@ def tool(
     # The caller's locals resolve string annotations naming classes local to a function (as pydantic does).
     localns = dict(sys._getframe(1).f_locals)
     if fn is None:
-        return lambda f: replace(_build_tool(f, name, description, localns), read_only=read_only)
-    return replace(_build_tool(fn, name, description, localns), read_only=read_only)
+        return lambda f: _build_tool(f, name, description, localns, read_only)
+    return _build_tool(fn, name, description, localns, read_only)
 
 
-def _build_tool(fn: Callable[..., Any], name: str | None, description: str | None, localns: dict[str, Any]) -> Tool:
+def _build_tool(
+    fn: Callable[..., Any],
+    name: str | None,
+    description: str | None,
+    localns: dict[str, Any],
+    read_only: bool = False,
+) -> Tool:
     label = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
 
     def fail(problem: str) -> ToolSchemaError:
@@ -193,7 +199,7 @@ def _build_tool(fn: Callable[..., Any], name: str | None, description: str | Non
     parameters = strict_schema(raw)
     if description is None:
         description = " ".join((doc.description or "").split("\n\n")[0].split())
-    return Tool(tool_name, description, parameters, fn, model)
+    return Tool(tool_name, description, parameters, fn, model, read_only)
 
 
 def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
