@@ -756,9 +756,14 @@ class _Run:
             problems = checked.problems or ([] if checked.calls else ["no function call found in the output"])
             self.attempts[-1].error = "; ".join(problems) or None
             if not problems:
+                dropped = {call.function.name for call in checked.calls}
                 checked, missing = self.ground(checked)
                 if checked.calls:
                     return self.calls_result(checked, result.raw_output)
+                lookups = self.lookups(dropped)
+                if lookups:  # as on the embedded path: offer only the tools that read, once
+                    self.looked_up, self.tools, self.allowed = True, lookups, lookups
+                    return self.on_endpoint(model, response_format, on_text)
                 return self.endpoint_answer_instead(model, missing)
             conversation = conversation + self.repair_messages(result.raw_output, problems)
             if choice == "auto" and not choice_refused:

@@ -108,8 +108,9 @@ class CallingOptions:
     (its tool does not say it only reads, `Tool.read_only`), generate the calls once more with only the tools
     that read (a search, a list), before answering in words: the model skipped the lookup that finds the id it
     invented (`cancel_event(event_id="e3")` for "cancel whatever I have at 12:30"). The lookup's calls are
-    grounded too. No effect where no tool says it only reads (OpenAI tool dicts without annotations). On for the
-    1.5B (its multi-step tasks 46.7% → 60.0%); 0.0 on the 0.5B, which stops after the lookup (docs/results.md §22)."""
+    grounded too; an endpoint is asked again with only those tools. No effect where no tool says it only reads
+    (OpenAI tool dicts without annotations). On for the 1.5B (its multi-step tasks 46.7% → 60.0%); 0.0 on the
+    0.5B, which stops after the lookup (docs/results.md §22)."""
     retry_other_tools: bool = False
     """With `ground_calls`: when every call of the reply rests on values nobody gave, generate the calls once more
     without the tools those calls used (they are still shown), before answering in words. The model often skips
