@@ -483,15 +483,9 @@ class _Run:
             self.counted_plan = []  # one fallback per request
             self.allowed = [t for t in self.allowed if t.name in names]
             return self.call(model, self.conversation, plan=[line for line, _ in planned])
-        lookups = self.lookups(dropped)
-        if lookups:
-            # An action on a value nobody gave (cancel event "e3"): a tool that only reads may find the value.
-            self.looked_up, self.allowed = True, lookups
-            return self.call(model, self.conversation, plan=[])
-        others = [t for t in self.allowed if t.name not in dropped]
-        if self.options.retry_other_tools and others and not self.retried_others:
-            # The model skipped ahead (cancel event "e3" that nobody named): another tool may find the value first.
-            self.retried_others, self.allowed = True, others
+        second_chance = self.second_chance(dropped)
+        if second_chance:  # all tools stay listed in the prompt; only these are allowed
+            self.allowed = second_chance
             return self.call(model, self.conversation, plan=[])
         if self.options.self_check and not self.self_checked:
             return self.check_against_request(model, raw, missing)
@@ -503,6 +497,20 @@ class _Run:
             self.on_text(completion.text)
         finish = "length" if completion.finish_reason == "length" else "stop"
         return self.result(Message(role="assistant", content=completion.text), completion.text, finish)
+
+    def second_chance(self, dropped: set[str]) -> list[Tool]:
+        """The tools to generate the calls once more with before answering in words, when every call was dropped
+        (each chance once per request): `lookup_first`'s tools that only read, else `retry_other_tools`'s other
+        tools. The model skipped ahead (cancel event "e3" that nobody named): a lookup may find the value first."""
+        lookups = self.lookups(dropped)
+        if lookups:
+            self.looked_up = True
+            return lookups
+        others = [t for t in self.allowed if t.name not in dropped]
+        if self.options.retry_other_tools and others and not self.retried_others:
+            self.retried_others = True
+            return others
+        return []
 
     def lookups(self, dropped: set[str]) -> list[Tool]:
         """For `lookup_first`, once per request: the tools that only read, other than the `dropped` calls' tools,
@@ -760,9 +768,9 @@ class _Run:
                 checked, missing = self.ground(checked)
                 if checked.calls:
                     return self.calls_result(checked, result.raw_output)
-                lookups = self.lookups(dropped)
-                if lookups:  # as on the embedded path: offer only the tools that read, once
-                    self.looked_up, self.tools, self.allowed = True, lookups, lookups
+                second_chance = self.second_chance(dropped)
+                if second_chance:  # an endpoint is offered only these tools
+                    self.tools = self.allowed = second_chance
                     return self.on_endpoint(model, response_format, on_text)
                 return self.endpoint_answer_instead(model, missing)
             conversation = conversation + self.repair_messages(result.raw_output, problems)

@@ -115,7 +115,8 @@ class CallingOptions:
     """With `ground_calls`: when every call of the reply rests on values nobody gave, generate the calls once more
     without the tools those calls used (they are still shown), before answering in words. The model often skips
     the lookup a request needs and acts on an invented id (`cancel_event(event_id="e3")` for "cancel whatever I
-    have at 12:30"); the lookup (`list_events`) is among the other tools. A retry's calls are grounded too."""
+    have at 12:30"); the lookup (`list_events`) is among the other tools. A retry's calls are grounded too. An
+    endpoint is asked again with only the other tools."""
     self_check: bool = False
     """With `ground_calls`: before dropping a call whose values the request does not contain, show the model its
     call and those values once, and let it call again with the request's values or answer in words (embedded

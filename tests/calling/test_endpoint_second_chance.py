@@ -1,5 +1,6 @@
-"""`lookup_first` on the engine's endpoint path: the engine talks HTTP to rixin's own server (a real uvicorn
-server) in front of a scripted stand-in model, so which tools each request offers decides what comes back."""
+"""`lookup_first` and `retry_other_tools` on the engine's endpoint path: the engine talks HTTP to rixin's own
+server (a real uvicorn server) in front of a scripted stand-in model, so which tools each request offers decides
+what comes back."""
 
 from __future__ import annotations
 
@@ -61,8 +62,10 @@ def calls(engine: Engine) -> list[tuple[str, dict[str, object]]]:
     return [(c.function.name, json.loads(c.function.arguments)) for c in result.message.tool_calls or []]
 
 
-def test_lookup_first_asks_the_endpoint_again_with_only_the_tools_that_read(endpoint: EndpointModel) -> None:
-    engine = Engine(endpoint, CallingOptions(lookup_first=True))
+@pytest.mark.parametrize("option", ["lookup_first", "retry_other_tools"])
+def test_a_second_chance_asks_the_endpoint_again_with_fewer_tools(endpoint: EndpointModel, option: str) -> None:
+    # lookup_first: only the tools that read; retry_other_tools: those the dropped calls did not use
+    engine = Engine(endpoint, CallingOptions(**{option: True}))
     assert calls(engine) == [("list_events", {"date": "2025-07-14"})]
 
 
