@@ -118,3 +118,57 @@ def test_digits_inside_a_string_do_not_count() -> None:
     )
     c = GrammarConstraint(TOKENIZER, lark, VOCAB, greedy=True, max_number_digits=4)
     assert "1" in allowed_after(c, '<tool_call>\n{"name": "lookup", "arguments": {"q": "' + "1" * 30)
+
+
+LIST_TOOL = tool_from_openai(
+    {
+        "type": "function",
+        "function": {
+            "name": "price",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "items": {"type": "array", "items": {"type": "string"}},
+                    "grid": {"type": "array", "items": {"type": "array", "items": {"type": "integer"}}},
+                },
+                "required": ["items"],
+            },
+        },
+    }
+)
+LIST_OPENING = '<tool_call>\n{"name": "price", "arguments": {'
+
+
+def list_constraint(max_repeats: int | None) -> GrammarConstraint:
+    lark = tool_call_grammar(
+        [LIST_TOOL], open_tag="<tool_call>", close_tag="</tool_call>", tags_are_tokens=False, max_calls=1
+    )
+    return GrammarConstraint(TOKENIZER, lark, VOCAB, greedy=True, max_repeated_items=max_repeats)
+
+
+def test_a_list_of_equal_items_ends_at_the_limit() -> None:
+    items = LIST_OPENING + '"items": ['
+    assert "," in allowed_after(list_constraint(3), items + '"a", "a"')
+    assert allowed_after(list_constraint(3), items + '"a", "a", "a"') == {"]"}
+    assert "," in allowed_after(list_constraint(None), items + '"a", ' * 20 + '"a"')
+
+
+def test_only_equal_items_in_a_row_count() -> None:
+    items = LIST_OPENING + '"items": ['
+    assert "," in allowed_after(list_constraint(3), items + '"a", "a", "b", "a", "a"')
+    assert "," in allowed_after(list_constraint(3), items + '"a, a", "a", "a"')  # a comma inside a string
+    assert "," in allowed_after(list_constraint(3), items + '"a]", "a", "a"')
+
+
+def test_nested_lists_count_their_own_items() -> None:
+    grid = LIST_OPENING + '"items": ["x"], "grid": ['
+    # [0, 0] three times ends the outer list; the inner [0, 0, 0] is at the limit on its own
+    assert "," not in allowed_after(list_constraint(3), grid + "[0, 0], [0, 0], [0, 0]")
+    assert "," in allowed_after(list_constraint(3), grid + "[0, 0], [0, 1], [0, 0]")
+    assert allowed_after(list_constraint(3), grid + "[5, 5, 5") >= {"]", "0"}  # the item may still grow
+    assert "," not in allowed_after(list_constraint(3), grid + "[5, 5, 5")
+
+
+def test_a_number_may_go_on_where_an_equal_item_would_end() -> None:
+    grid = LIST_OPENING + '"items": ["x"], "grid": [['
+    assert allowed_after(list_constraint(2), grid + "5, 5") >= {"0", "]"}  # 55 is another item

@@ -594,13 +594,15 @@ class _Run:
         finish = "length" if completion.finish_reason == "length" else "stop"
         return self.result(Message(role="assistant", content=completion.text), completion.text, finish)
 
-    def constraint(self, model: LlamaModel, lark: str, max_number_digits: int | None = None) -> GrammarConstraint:
+    def constraint(self, model: LlamaModel, lark: str, *, json_bounds: bool = False) -> GrammarConstraint:
+        """`json_bounds`: the options' bounds on JSON numbers and lists apply (calls)."""
         return GrammarConstraint(
             model.constraint_tokenizer(),
             lark,
             model.info.n_vocab,
             greedy=self.generation.temperature <= 0,
-            max_number_digits=max_number_digits,
+            max_number_digits=self.options.max_number_digits if json_bounds else None,
+            max_repeated_items=self.options.max_repeated_items if json_bounds else None,
         )
 
     def as_list(self) -> bool:
@@ -713,8 +715,9 @@ class _Run:
                     greedy=self.generation.temperature <= 0,
                     continue_bias=self.options.parallel_bias,
                     max_number_digits=self.options.max_number_digits,
+                    max_repeated_items=self.options.max_repeated_items,
                 )
-            return self.constraint(model, lark, self.options.max_number_digits)
+            return self.constraint(model, lark, json_bounds=True)
         except GrammarError as error:
             raise ToolSchemaError(f"the tools' schemas cannot be compiled into a grammar: {error}") from error
 

@@ -25,6 +25,10 @@ class CallingOptions:
     """With `constrained`: a number in a call ends after this many digits (None: unbounded, as JSON Schema has
     it). Among 30 tools the 0.5B wrote `"distance": 1000…` for 1,600 tokens, until its limit: an output that
     does not parse, after half a minute (docs/results.md §21)."""
+    max_repeated_items: int | None = 10
+    """With `constrained`: a list in a call takes no more items once it holds this many equal ones in a row (None:
+    unbounded). The 1.5B wrote `"items": ["pumpkin", "pumpkin", …` for "three pumpkins" until its token limit:
+    an output that does not parse (docs/results.md §23)."""
     parallel_bias: float = 4.0
     """Added to the log-odds of making one more call where the list of calls may end (0: off). Measured on
     Qwen2.5-Coder-0.5B (BFCL dev sample, seed 7, 15 items per category): 4.0 raised parallel from 7% to 33% and
