@@ -59,6 +59,8 @@ CONFIGS: dict[str, dict[str, str]] = {
     "+self_check": {"self_check": "true"},
     "+retry_other_tools": {"retry_other_tools": "true"},
     "+lookup_first": {"lookup_first": "true"},
+    "+plan_as_calls+plan_tools+lookup_first": {"plan_as_calls": "true", "plan_tools": "true", "lookup_first": "true"},
+    "max_repeated_items": {"max_repeated_items": "null"},
     "+remind_request": {"remind_request": "true"},
 }
 
