@@ -192,6 +192,16 @@ def test_a_plan_as_calls_brings_the_names_in_its_arguments() -> None:
     assert count_planned_calls(" report.grades(A)\n2. report.grades(B)\n3. report.grades(C)", request) == 2
 
 
+def test_an_argument_name_is_no_value_even_capitalised() -> None:
+    assert plan_values("magnetic_field.calculate(I=10, r=0.01)") == ["10", "0.01"]
+    assert plan_values("lowest_price(city: Austin, Product: Yamaha Guitar)") == ["Austin", "Yamaha Guitar"]
+    assert plan_values("f(start=12:30)") == ["12", "30"]  # a time's colon is no argument name
+    # "I" of the request is the pronoun: two tools over the same values are one call
+    request = "Calculate the magnetic field where current I is 10 Amperes and r is 0.01 meter."
+    plan = "electric_field.calculate(Q=10, r=0.01)\n2. magnetic_field.calculate(I=10, r=0.01)"
+    assert count_planned_calls(plan, request) == 1
+
+
 def test_numbers_are_grounded_by_value_without_sign_and_as_percentages() -> None:
     assert grounded("-7", "Solve 2x^2 - 7x + 3 = 0.")  # the sign stands apart in the request
     assert grounded("2", "Solve 2x^2 - 7x + 3 = 0.")  # a coefficient: a letter follows the number

@@ -22,6 +22,8 @@ _REQUEST_NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(?!\d|\.\d)\s*(%?)")  # 
 _CALLED_NAME = re.compile(r"^[\s`*-]*(?:\d+\.)?[\s`*-]*([A-Za-z_][\w.]*)\s*\(")
 _NESTED_CALL = re.compile(r"(?<![\w.])([A-Za-z_][\w.]*)\s*\(")
 _JSON_KEY = re.compile(r"\"[\w.-]{1,40}\"\s*:")
+_ARGUMENT_NAME = re.compile(r"(?<![\w.])[A-Za-z_]\w*\s*(?:=(?!=)|:(?!\d))")
+"""An argument's name before its value in a planned call (`I=10`, `city: Austin`): no value, even capitalised."""
 _KEYED = re.compile(r"(?<![\w.])\w+\s*[=:]\s*([\w.:-]*\d[\w.:-]*)(?=\s*[,)]|\s*$)")
 """An unquoted argument value with a digit in it, after its name: `home_id=h10`, `event_id: e3`."""
 
@@ -38,7 +40,7 @@ def plan_values(line: str, *, keyed: bool = False) -> list[str]:
     unquoted = _QUOTED.sub(" ", line)
     values += _NUMBER.findall(unquoted)
     if call := _CALLED_NAME.match(unquoted):  # a planned call: names follow the tool's (`f(C)`, `f(city=Paris)`)
-        values += _NAME.findall(unquoted[call.end() :])
+        values += _NAME.findall(_ARGUMENT_NAME.sub(" ", unquoted[call.end() :]))
         if keyed:
             values += [v for v in _KEYED.findall(unquoted[call.end() :]) if not _NUMBER.fullmatch(v)]
     elif len(words := unquoted.strip().lstrip("`*- ").split(None, 1)) == 2:  # prose: after the first word
