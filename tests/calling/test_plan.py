@@ -202,6 +202,16 @@ def test_an_argument_name_is_no_value_even_capitalised() -> None:
     assert count_planned_calls(plan, request) == 1
 
 
+def test_values_the_request_spells_in_different_cases_are_different_values() -> None:
+    request = "Give the frequency of the genotypes (AA), (Aa) and (aa) for an allele frequency of 0.7."
+    plan = (
+        ' f(p=0.7, genotype="AA")\n2. f(p=0.7, genotype="Aa")\n3. f(p=0.7, genotype="aa")\n4. f(p=0.7, genotype="AA")'
+    )
+    assert count_planned_calls(plan, request) == 3
+    # a value written in another case than the request's is the request's value
+    assert count_planned_calls(' f(city="Paris")\n2. f(city="paris")', "Weather in Paris?") == 1
+
+
 def test_numbers_are_grounded_by_value_without_sign_and_as_percentages() -> None:
     assert grounded("-7", "Solve 2x^2 - 7x + 3 = 0.")  # the sign stands apart in the request
     assert grounded("2", "Solve 2x^2 - 7x + 3 = 0.")  # a coefficient: a letter follows the number

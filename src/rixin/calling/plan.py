@@ -109,7 +109,7 @@ def _counted_lines(
     found: list[tuple[int, set[str]]] = []
     counted: list[set[str]] = []
     for index, line in enumerate(lines):
-        values = {_value_key(v) for v in plan_values(line, keyed=keyed) if grounded(v, request)}
+        values = {_value_key(v, request) for v in plan_values(line, keyed=keyed) if grounded(v, request)}
         if not values:
             continue
         fresh = not values <= set().union(*counted)
@@ -124,10 +124,15 @@ def _counted_lines(
     return found
 
 
-def _value_key(value: str) -> str:
-    """A grounded value as lines are compared: text ignoring case, numbers by value and without their sign (as
+def _value_key(value: str, request: str) -> str:
+    """A grounded value as lines are compared: text as the request spells it (ignoring case, but the exact
+    spelling first: genotypes "AA", "Aa" and "aa" are three values), numbers by value and without their sign (as
     `grounded` found them: c=-25 and c=25 are one value of "5x^2 + 20x - 25")."""
-    return f"{abs(float(value)):g}" if _NUMBER.fullmatch(value) else value.lower()
+    if _NUMBER.fullmatch(value):
+        return f"{abs(float(value)):g}"
+    pattern = rf"(?<!\w){re.escape(value)}(?!\w)"
+    found = re.search(pattern, request) or re.search(pattern, request, re.IGNORECASE)
+    return found.group(0) if found else value.lower()
 
 
 def plan_stalled(finished_lines: list[str], request: str, *, combinations: bool = True, keyed: bool = False) -> bool:
