@@ -212,6 +212,13 @@ def test_values_the_request_spells_in_different_cases_are_different_values() -> 
     assert count_planned_calls(' f(city="Paris")\n2. f(city="paris")', "Weather in Paris?") == 1
 
 
+def test_a_value_the_request_lacks_brings_its_comma_separated_parts() -> None:
+    request = "Find a store with a Kawai piano in San Francisco, California, and Chicago, Illinois."
+    plan = ' f(location="San Francisco, CA", item="Kawai piano")\n2. f(location="Chicago, IL", item="Kawai piano")'
+    assert count_planned_calls(plan, request) == 2
+    assert count_planned_calls(' f(location="Springfield, IL")', request) is None  # no part is grounded
+
+
 def test_numbers_are_grounded_by_value_without_sign_and_as_percentages() -> None:
     assert grounded("-7", "Solve 2x^2 - 7x + 3 = 0.")  # the sign stands apart in the request
     assert grounded("2", "Solve 2x^2 - 7x + 3 = 0.")  # a coefficient: a letter follows the number
