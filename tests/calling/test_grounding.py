@@ -110,6 +110,10 @@ def test_numbers_are_compared_by_value_not_by_digits() -> None:
         ("13:30", "at 1:30 in the afternoon", True),
         ("09:30", "at 9.30", True),
         ("18:00", "at noon", False),
+        ("km", "15 kilometers into miles", True),  # a lower-case short form of a word of the request
+        ("mi", "15 kilometers into miles", True),
+        ("kg", "15 kilometers into miles", False),
+        ("lbs", "15 kilometers into miles", False),
     ],
 )
 def test_text_values(value: str, request_text: str, found: bool) -> None:

@@ -23,6 +23,8 @@ _SCALED = re.compile(r"(\d+(?:\.\d+)?)\s*(k|m|bn|b|thousand|million|billion)\b")
 _SCALES = {"k": 1e3, "m": 1e6, "b": 1e9, "bn": 1e9, "thousand": 1e3, "million": 1e6, "billion": 1e9}
 _CODE = re.compile(r"[A-Z]{2,4}")
 """An upper-case code (a currency, a state, an airport): derived from a name, not copied from the request."""
+_ABBREVIATION = re.compile(r"[a-z]{2,3}")
+"""A unit or short form in lower case ("km", "mi", "kg"): written for a word of the request, not copied."""
 _MAX_ENTITY_WORDS = 4
 _COMPOSED = re.compile(r"[(){}\[\];=\n]|\b(?:def|import|select|print)\b", re.IGNORECASE)
 _NUMBER_WORDS = {
@@ -86,6 +88,8 @@ class Context:
         return round(value, 6) in self.numbers or round(abs(value), 6) in self.numbers
 
     def has_text(self, value: str) -> bool:
+        if _ABBREVIATION.fullmatch(value.strip()) and self._abbreviates(value.strip()):
+            return True
         clock = _TIME_OF_DAY.fullmatch(value.strip())
         if clock:  # 15:00 for "3pm" or "下午3点": the hour, on either clock
             hour = int(clock.group(1))
@@ -99,6 +103,17 @@ class Context:
             if _NUMBER.fullmatch(word) and self.has_number(float(word)):
                 return True
         return not words  # nothing to look for (punctuation only)
+
+    def _abbreviates(self, short: str) -> bool:
+        """Whether a word of the conversation starts with the abbreviation's first letter and holds the others in
+        order: "km" for kilometers, "mi" for miles, "hrs" for hours."""
+        rest = short[1:]
+        for word in self.words:
+            if word[0] == short[0] and len(word) > len(short):
+                letters = iter(word[1:])
+                if all(char in letters for char in rest):
+                    return True
+        return False
 
 
 def _hour_word(word: str) -> float:
