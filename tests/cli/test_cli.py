@@ -228,8 +228,8 @@ def test_chat_runs_the_tools_and_answers() -> None:
 
 def one_core_with_ctrl_c() -> None:
     """`one_core`, and Ctrl-C as a terminal delivers it. A child inherits an ignored SIGINT, and Python then
-    keeps ignoring it: in the full suite something before this test leaves SIGINT ignored in pytest's process, and
-    `rixin chat` waited for input through the signal (reproduced by starting it with SIGINT ignored)."""
+    keeps ignoring it: pytest started in the background by a non-interactive shell (`nohup pytest … &`) has
+    SIGINT ignored (/proc/PID/status SigIgn), and `rixin chat` then waited for input through the signal."""
     one_core()
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
