@@ -29,6 +29,10 @@ ONLY_INVENTED = "--only-invented" in sys.argv
 """A looser rule, tried and not adopted: drop a call only when none of its checked values is grounded."""
 
 
+RECOVER = "--recover" in sys.argv
+"""For a run made with `ground_calls` on: every item is judged on the calls its last call attempt wrote (read from the
+raw output), so calls that grounding dropped from a reply that kept others come back too."""
+
 UNDROP = "--undrop" in sys.argv
 """For a run made with `ground_calls` on: an item without calls gets back the calls its call attempt made (read
 from the raw output), so the replay judges them by the current rules."""
@@ -72,7 +76,10 @@ def main() -> None:
             item = items_cache[category][row["id"]]
             context = Context("\n".join(str(m.get("content", "")) for m in item.messages))
             schemas = {t["function"]["name"]: t["function"]["parameters"] for t in item.tools()}
-            calls = row["calls"] or (recovered(row["raw_output"]) if UNDROP else [])
+            if RECOVER:
+                calls = recovered(row["raw_output"]) or row["calls"]
+            else:
+                calls = row["calls"] or (recovered(row["raw_output"]) if UNDROP else [])
             kept = [
                 Call(c["name"], c["arguments"])
                 for c in calls
