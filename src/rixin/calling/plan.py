@@ -141,17 +141,17 @@ def _grounded_values(line: str, request: str, keyed: bool) -> set[str]:
         parts = [value]
         if not grounded(value, request) and "," in value:
             parts = [part.strip() for part in value.split(",") if any(char.isalpha() for char in part)]
-        values |= {_value_key(part, request) for part in parts if grounded(part, request)}
+        values |= {key for part in parts if (key := _grounded_key(part, request)) is not None}
     return values
 
 
-def _value_key(value: str, request: str) -> str:
-    """A grounded value as lines are compared: text as the request spells it (ignoring case, but the exact
-    spelling first: genotypes "AA", "Aa" and "aa" are three values), numbers by value and without their sign (as
-    `grounded` found them: c=-25 and c=25 are one value of "5x^2 + 20x - 25")."""
+def _grounded_key(value: str, request: str) -> str | None:
+    """A grounded value as lines are compared (None: the request lacks it): text as the request spells it
+    (ignoring case, but the exact spelling first: genotypes "AA", "Aa" and "aa" are three values), numbers by value
+    and without their sign (as `grounded` finds them: c=-25 and c=25 are one value of "5x^2 + 20x - 25")."""
     if _NUMBER.fullmatch(value):
-        return f"{abs(float(value)):g}"
-    return _spelling(value, request) or value.lower()
+        return f"{abs(float(value)):g}" if grounded(value, request) else None
+    return _spelling(value, request)
 
 
 def plan_stalled(finished_lines: list[str], request: str, *, combinations: bool = True, keyed: bool = False) -> bool:
