@@ -37,6 +37,8 @@ CONFIGS: dict[str, dict[str, str]] = {
     "plan_calls": {"plan_calls": "false"},
     "plan_tools": {"plan_tools": "false"},
     "plan_combinations": {"plan_combinations": "false"},
+    "plan_tools_apart": {"plan_tools_apart": "false"},
+    "plan_options_apart": {"plan_options_apart": "false"},
     "ground_calls": {"ground_calls": "false"},
     "ground_optional": {"ground_optional": "false"},
     "shortlist": {"shortlist": "null"},

@@ -355,3 +355,11 @@ def test_the_request_is_restated_under_the_latest_result_only_when_asked() -> No
         assert (note in model.prompts[0]) is shown
     # Nothing to restate before any result.
     assert HERMES.remind_request(conversation[:1]) == conversation[:1]
+
+
+def test_initials_are_found_in_consecutive_words() -> None:
+    context = Context("Compare a petrol car with an electric vehicle over 12000 km.")
+    assert context.has_initials("EV")
+    assert context.has_initials("pc")  # "petrol car"
+    assert not context.has_initials("VE")  # the order counts
+    assert not context.has_initials("e")  # one letter is no short form

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pytest
 
 from rixin.calling.constrain import plan_grammar, tool_call_grammar
 from rixin.calling.plan import (
+    ToolHints,
     before_dependent,
     count_planned_calls,
     grounded,
+    plan_stalled,
     plan_values,
     planned_call_done,
     planned_tool,
 )
-from rixin.tools import tool
+from rixin.tools import as_tools, tool
 
 
 def test_values_are_quoted_strings_and_numbers() -> None:
@@ -262,3 +266,95 @@ def test_a_planned_line_repeating_a_call_made_is_done() -> None:
     assert not planned_call_done("save_favorite(home_id=h8)", context, names, made)
     assert not planned_call_done('search_homes(city="Seville")', "Seville\n" + context, names, made)
     assert not planned_call_done('search_homes(city="Porto")', context, names, made)  # nothing found: not done
+
+
+def _hints(*tools: object, tools_apart: bool = True, options_apart: bool = True) -> ToolHints:
+    return ToolHints.of(as_tools(tools), tools_apart=tools_apart, options_apart=options_apart)
+
+
+def test_calls_of_two_tools_the_request_names_apart_count_apart() -> None:
+    @tool
+    def weather_forecast(city: str) -> str:
+        """The weather forecast for a city."""
+        return city
+
+    @tool
+    def air_pollution(city: str) -> str:
+        """The air pollution level of a city."""
+        return city
+
+    request = "Give me the weather forecast for Oslo and its air pollution level."
+    plan = ' weather_forecast(city="Oslo")\n2. air_pollution(city="Oslo")'
+    hints = _hints(weather_forecast, air_pollution)
+    assert count_planned_calls(plan, request) == 1  # without the tools: the second line holds no new value
+    assert count_planned_calls(plan, request, hints=hints) == 2
+    assert count_planned_calls(plan, request, hints=_hints(weather_forecast, air_pollution, tools_apart=False)) == 1
+    # One clause naming both is no sign that both are wanted; nor is a request that names only one.
+    assert count_planned_calls(plan, "What is the weather forecast with air pollution for Oslo?", hints=hints) == 1
+    assert count_planned_calls(plan, "Give me the weather forecast for Oslo.", hints=hints) == 1
+    # The second line stops the plan no more once it counts.
+    assert not plan_stalled(plan.splitlines(), request, hints=hints)
+    assert plan_stalled(plan.splitlines(), request)
+
+
+def test_a_second_tool_named_only_by_shared_or_generic_words_does_not_count() -> None:
+    @tool
+    def mortgage_payment(amount: float, rate: float) -> float:
+        """Monthly payment of a mortgage."""
+        return amount * rate
+
+    @tool
+    def get_loan_payment(amount: float, rate: float) -> float:
+        """Monthly payment of a loan."""
+        return amount * rate
+
+    request = "What is the monthly payment on my mortgage of 300000 at 4%? Then get the details."
+    plan = " mortgage_payment(amount=300000, rate=0.04)\n2. get_loan_payment(amount=300000, rate=0.04)"
+    assert count_planned_calls(plan, request, hints=_hints(mortgage_payment, get_loan_payment)) == 1
+
+
+def test_calls_choosing_two_options_the_request_mentions_count_apart() -> None:
+    @tool
+    def rainfall(city: str, period: Literal["week", "month", "ten_years"]) -> float:
+        """Rainfall statistics of a city."""
+        return 0.0
+
+    request = "How much rain fell in Lima over the last month and over the last ten years?"
+    plan = ' rainfall(city="Lima", period="month")\n2. rainfall(city="Lima", period="ten_years")'
+    assert count_planned_calls(plan, request) == 1
+    assert count_planned_calls(plan, request, hints=_hints(rainfall)) == 2
+    assert count_planned_calls(plan, request, hints=_hints(rainfall, options_apart=False)) == 1
+    # An option the request does not mention ("week") makes no call of its own.
+    invented = plan + '\n3. rainfall(city="Lima", period="week")'
+    assert count_planned_calls(invented, request, hints=_hints(rainfall)) == 2
+
+
+def test_options_quoted_in_a_description_and_short_forms_count() -> None:
+    @tool
+    def fuel_cost(vehicle: str, km: int) -> float:
+        """Yearly fuel cost.
+
+        Args:
+            vehicle: The kind of vehicle: 'petrol', 'diesel' or 'EV' (an electric vehicle).
+            km: Kilometres driven per year.
+        """
+        return 0.0
+
+    request = "Compare the yearly fuel cost of a petrol car and of an electric vehicle, each driving 12000 km."
+    plan = ' fuel_cost(vehicle="petrol", km=12000)\n2. fuel_cost(vehicle="EV", km=12000)'
+    assert count_planned_calls(plan, request, hints=_hints(fuel_cost)) == 2
+    # Options the request leaves open are both listed by a model; neither is mentioned: one call.
+    open_plan = ' fuel_cost(vehicle="petrol", km=12000)\n2. fuel_cost(vehicle="diesel", km=12000)'
+    assert (
+        count_planned_calls(open_plan, "What does driving 12000 km a year cost in fuel?", hints=_hints(fuel_cost)) == 1
+    )
+
+
+def test_booleans_are_no_options_that_count_apart() -> None:
+    @tool
+    def report(city: str, detailed: bool = False) -> str:
+        """A city report."""
+        return city
+
+    plan = ' report(city="Lima", detailed=False)\n2. report(city="Lima", detailed=True)'
+    assert count_planned_calls(plan, "A detailed report on Lima, please.", hints=_hints(report)) == 1

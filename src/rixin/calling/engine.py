@@ -32,6 +32,7 @@ from rixin.calling.grounding import Context, check_grounding, drop_ungrounded_op
 from rixin.calling.options import CallingOptions, tuned_options
 from rixin.calling.parse import ParsedCall, ParseResult, parse_tool_calls, salvage_truncated
 from rixin.calling.plan import (
+    ToolHints,
     before_dependent,
     counted_plan_lines,
     next_call_planned,
@@ -620,11 +621,11 @@ class _Run:
         follow = self.follows_plan() and any(m.role == "tool" for m in conversation)
         roles = ("user", "tool") if follow else ("user",)
         request = "\n".join(m.content or "" for m in conversation if m.role in roles)
-        combinations = self.options.plan_combinations
+        combinations, hints = self.options.plan_combinations, self.plan_hints()
 
         def stop_when_a_line_adds_nothing(text: str) -> bool:
             # Once a finished line brings nothing new, the rest of the list is invention: stop paying for it.
-            return plan_stalled(text.split("\n")[:-1], request, combinations=combinations, keyed=follow)
+            return plan_stalled(text.split("\n")[:-1], request, combinations=combinations, keyed=follow, hints=hints)
 
         prompt = self.prompt(model, conversation) + self.family.plan_prefix
         plan = self.planned_lines(
@@ -641,7 +642,13 @@ class _Run:
         if self.follows_plan() and (cut := before_dependent(plan, {t.name for t in self.allowed})) is not plan:
             self.plan_holds_tools = True  # a planned call needs another's result: make the first ones, as planned
             plan = cut
-        return counted_plan_lines(plan, request, combinations=combinations)
+        return counted_plan_lines(plan, request, combinations=combinations, hints=hints)
+
+    def plan_hints(self) -> ToolHints:
+        """What plan counting may use of the tools offered (`plan_tools_apart`, `plan_options_apart`)."""
+        return ToolHints.of(
+            self.allowed, tools_apart=self.options.plan_tools_apart, options_apart=self.options.plan_options_apart
+        )
 
     def follows_plan(self) -> bool:
         return self.options.plan_tools and self.options.plan_as_calls
@@ -650,7 +657,8 @@ class _Run:
         """`plan_tools` after tool results: the counted lines that repeat no call made, each call held to its
         line's tool (`plan_done` when lines counted and every one repeats a call made)."""
         names = {t.name for t in self.allowed}
-        lines = counted_plan_lines(plan, context, combinations=self.options.plan_combinations, keyed=True)
+        combinations, hints = self.options.plan_combinations, self.plan_hints()
+        lines = counted_plan_lines(plan, context, combinations=combinations, keyed=True, hints=hints)
         made = _calls_made(conversation)
         fresh = [line for line in lines if not planned_call_done(line, context, names, made)]
         self.plan_done = bool(lines) and not fresh

@@ -64,6 +64,8 @@ class Context:
 
     def __init__(self, text: str) -> None:
         lowered = text.lower()
+        self.initials = "".join(" " if w.isdigit() else w[0] for w in _WORD.findall(lowered))
+        """The first letters of the words in order (a number breaks them): "electric vehicle" gives "ev"."""
         self.words = set(_WORD.findall(lowered))
         self.stems = {w[:5] for w in self.words if len(w) >= 5}
         self.prefixes = {w[:n] for w in self.words for n in range(3, min(len(w), 5))}
@@ -103,6 +105,10 @@ class Context:
             if _NUMBER.fullmatch(word) and self.has_number(float(word)):
                 return True
         return not words  # nothing to look for (punctuation only)
+
+    def has_initials(self, short: str) -> bool:
+        """Whether consecutive words of the conversation begin with the letters of `short` ("EV")."""
+        return len(short) >= 2 and short.lower() in self.initials
 
     def _abbreviates(self, short: str) -> bool:
         """Whether a word of the conversation starts with the abbreviation's first letter and holds the others in

@@ -45,6 +45,19 @@ class CallingOptions:
     already holds (1980 + "vice president" after 1980 + "president" and 1975 + "president"), not only when it
     brings a value no earlier line brought. Invented lines still do not count: their grounded values are a part
     of one earlier line's."""
+    plan_tools_apart: bool = True
+    """With `plan_calls`: planned calls of two tools that the request names apart count apart even with the same
+    values (`weather_forecast("Oslo")`, `air_pollution("Oslo")` for "the weather forecast for Oslo and its air
+    pollution"): each tool's name has words the other's lacks, and one part of the request says one's, another
+    part the other's (rixin.calling.plan). Before, the second line held no new value and counted for nothing,
+    which also stopped the plan there: so in 15 of the 1.5B's 19 under-counted parallel_multiple plans (seed 0,
+    docs/results.md §24). A second tool that the request does not name apart (`loan_payment` after
+    `mortgage_payment` for "my mortgage") still counts for nothing."""
+    plan_options_apart: bool = True
+    """With `plan_calls`: planned calls of one tool that choose different options of an argument (its enum, or the
+    values its description quotes) count apart when the request mentions both options (`period="ten_years"` after
+    `period="month"` for "over the last month and the last ten years"). Booleans are not options here: the 1.5B
+    lists both values of a flag where the request asked for one (docs/results.md §24)."""
     plan_end_penalty: float = 0.0
     """With `plan_calls`: subtracted from the log-odds of ending the plan (0: off). The 0.5B's plans stop at two
     lines in most of the parallel_multiple items it under-counts (docs/results.md §13); lines that add nothing

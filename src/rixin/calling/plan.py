@@ -6,11 +6,22 @@ the user never named). A planned line counts only if it brings values the reques
 combination that no counted line already holds: that keeps "Paris" and "Tokyo" as two calls, keeps 1975 +
 "vice president" after 1980 + "vice president" and 1975 + "president", and drops the invented lines (their
 grounded values are all part of an earlier line's).
+
+Where the plan's lines are calls and the tools are known (`ToolHints`), two more things tell lines apart: they
+call two tools the request names apart (the weather forecast and the air pollution of one city), or they choose
+two of an argument's options the request mentions (rainfall over "month" and over "ten_years").
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rixin.calling.grounding import Context
+from rixin.calling.shortlist import clauses
+from rixin.tools import Tool
 
 _QUOTED = re.compile(r"\"([^\"\n]{1,80})\"|'([^'\n]{1,80})'")
 _LINE_NUMBER = re.compile(r"^\s*\d+\.")
@@ -26,6 +37,46 @@ _ARGUMENT_NAME = re.compile(r"(?<![\w.])[A-Za-z_]\w*\s*(?:=(?!=)|:(?!\d))")
 """An argument's name before its value in a planned call (`I=10`, `city: Austin`): no value, even capitalised."""
 _KEYED = re.compile(r"(?<![\w.])\w+\s*[=:]\s*([\w.:-]*\d[\w.:-]*)(?=\s*[,)]|\s*$)")
 """An unquoted argument value with a digit in it, after its name: `home_id=h10`, `event_id: e3`."""
+_ARGUMENT = re.compile(r"[\"']?([A-Za-z_]\w*)[\"']?\s*[=:]\s*(\"[^\"\n]*\"|'[^'\n]*'|[\w.+-]+)")
+"""An argument of a planned call with its value: `time_frame="year"`, `"time_frame": "year"`, `order: desc`."""
+_NAME_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+_GENERIC_NAME_WORDS = frozenset(
+    {"get", "set", "find", "search", "calc", "calculate", "compute", "fetch", "list", "lookup", "check", "info"}
+    | {"information", "details", "detail", "data", "tool", "api", "by", "for", "of", "the", "and", "to"}
+)
+"""Words in many tools' names that say nothing of what the user asked for."""
+
+
+@dataclass(frozen=True)
+class ToolHints:
+    """What plan counting knows of the tools offered (nothing: the plan's text alone)."""
+
+    names: tuple[str, ...] = ()
+    options: Mapping[str, Mapping[str, frozenset[str]]] = field(default_factory=dict)
+    """Per tool, per argument: the values its schema offers (an enum, or the values its description quotes), in
+    lower case; with `options_apart` only."""
+    tools_apart: bool = False
+    options_apart: bool = False
+
+    @classmethod
+    def of(cls, tools: Sequence[Tool], *, tools_apart: bool, options_apart: bool) -> ToolHints:
+        options = {t.name: _argument_options(t.parameters) for t in tools} if options_apart else {}
+        return cls(tuple(t.name for t in tools), options, tools_apart, options_apart)
+
+
+def _argument_options(parameters: dict[str, Any]) -> dict[str, frozenset[str]]:
+    properties = parameters.get("properties", {})
+    found: dict[str, frozenset[str]] = {}
+    for name, schema in properties.items() if isinstance(properties, dict) else ():
+        if not isinstance(schema, dict) or schema.get("type") == "boolean":
+            continue  # a boolean is no option the request names: models list both values of one (docs/results.md)
+        if isinstance(schema.get("enum"), list):
+            values = {str(v) for v in schema["enum"]}
+        else:
+            values = {a or b for a, b in _QUOTED.findall(str(schema.get("description", "")))}
+        if values:
+            found[name] = frozenset(v.lower() for v in values)
+    return found
 
 
 def plan_values(line: str, *, keyed: bool = False) -> list[str]:
@@ -69,19 +120,23 @@ def _spelling(value: str, request: str) -> str | None:
     return found.group(0) if found else None
 
 
-def count_planned_calls(plan: str, request: str, *, combinations: bool = True) -> int | None:
+def count_planned_calls(
+    plan: str, request: str, *, combinations: bool = True, hints: ToolHints | None = None
+) -> int | None:
     """Planned lines that each bring something new grounded in the request; None when no line is grounded (the
     plan says nothing reliable, so the count is left to the model). With `combinations`, a line counts when
     its grounded values are not all held by one counted line (a new combination of known values counts: the
     requests "the president and the vice president in 1980 and 1975" need four calls over four values);
     without, only a line with a value no earlier line brought counts."""
-    return len(counted_plan_lines(plan, request, combinations=combinations)) or None
+    return len(counted_plan_lines(plan, request, combinations=combinations, hints=hints)) or None
 
 
-def counted_plan_lines(plan: str, request: str, *, combinations: bool = True, keyed: bool = False) -> list[str]:
+def counted_plan_lines(
+    plan: str, request: str, *, combinations: bool = True, keyed: bool = False, hints: ToolHints | None = None
+) -> list[str]:
     """The planned lines that count (see `count_planned_calls`), without their numbers."""
     lines = plan.splitlines()
-    counted = _counted_lines(lines, request, combinations, keyed)
+    counted = _counted_lines(lines, request, combinations, keyed, hints or ToolHints())
     return [_LINE_NUMBER.sub("", lines[index]).strip() for index, _ in counted]
 
 
@@ -111,26 +166,100 @@ def numbered(lines: list[str]) -> str:
     return "".join(f" {line}\n" if index == 0 else f"{index + 1}. {line}\n" for index, line in enumerate(lines))
 
 
+@dataclass(frozen=True)
+class _Line:
+    index: int
+    values: set[str]  # grounded
+    tool: str | None  # the tool it calls, if the hints name it
+    options: dict[str, str]  # argument → the option of the schema it chose (lower case)
+
+
 def _counted_lines(
-    lines: list[str], request: str, combinations: bool, keyed: bool = False
+    lines: list[str], request: str, combinations: bool, keyed: bool, hints: ToolHints
 ) -> list[tuple[int, set[str]]]:
     """(line index, grounded values) of each line that counts."""
-    found: list[tuple[int, set[str]]] = []
-    counted: list[set[str]] = []
+    counted: list[_Line] = []
+    context = Context(request) if hints.options_apart else None
     for index, line in enumerate(lines):
         values = _grounded_values(line, request, keyed)
         if not values:
             continue
-        fresh = not values <= set().union(*counted)
+        tool = planned_tool(line, hints.names) if hints.names else None
+        this = _Line(index, values, tool, _chosen_options(line, tool, hints))
+        others = [c.values for c in counted if not _named_apart(this, c, request, hints)]
+        fresh = not values <= set().union(*others)
         if not fresh and combinations:
             # Known values in a new combination: a call of its own, unless one counted line holds them all (a
             # repeat) or they hold two counted lines' values (a line that merges earlier calls: "Paris, Tokyo").
-            fresh = not any(values <= earlier for earlier in counted)
-            fresh = fresh and sum(values > earlier for earlier in counted) < 2
+            fresh = not any(values <= earlier for earlier in others)
+            fresh = fresh and sum(values > earlier for earlier in others) < 2
+        if not fresh and context is not None:
+            holders = [c for c in counted if values <= c.values and not _named_apart(this, c, request, hints)]
+            fresh = bool(holders) and all(_other_option(this, c, context) for c in holders)
         if fresh:
-            counted.append(values)
-            found.append((index, values))
-    return found
+            counted.append(this)
+    return [(c.index, c.values) for c in counted]
+
+
+def _named_apart(line: _Line, other: _Line, request: str, hints: ToolHints) -> bool:
+    """Whether the lines call two tools that the request names apart: each name has words the other's lacks, and
+    one part of the request says some of one's and none of the other's, another part the reverse ("the weather
+    forecast for Oslo" and "its air pollution" for `weather_forecast` and `air_pollution`). A small model's plan
+    also tries a second tool with the same values where one was asked for (`loan_payment` after
+    `mortgage_payment` for "the payment on my mortgage"), or two tools that one sentence names ("the quickest
+    route to the chess club"): no part of the request names that one alone."""
+    if not hints.tools_apart or line.tool is None or other.tool is None or line.tool == other.tool:
+        return False
+    mine, theirs = _name_words(line.tool), _name_words(other.tool)
+    mine, theirs = mine - theirs, theirs - mine
+    parts = [{w.lower() for w in re.findall(r"[^\W_]+", part)} for part in clauses(request, min_words=1)]
+    says = [(any(_said(w, part) for w in mine), any(_said(w, part) for w in theirs)) for part in parts]
+    return (True, False) in says and (False, True) in says
+
+
+def _name_words(tool: str) -> set[str]:
+    return {w.lower() for w in _NAME_WORD.findall(tool) if len(w) >= 3} - _GENERIC_NAME_WORDS
+
+
+def _said(word: str, request_words: set[str]) -> bool:
+    """A word of a tool's name in the request, or a longer or shorter form of it ("prep" for "prepare")."""
+    return word in request_words or any(
+        min(len(word), len(said)) >= 4 and (said.startswith(word) or word.startswith(said)) for said in request_words
+    )
+
+
+def _chosen_options(line: str, tool: str | None, hints: ToolHints) -> dict[str, str]:
+    options = hints.options.get(tool or "", {})
+    call = _CALLED_NAME.match(line)
+    if not options or call is None:
+        return {}
+    chosen = {name: value.strip("\"'").lower() for name, value in _ARGUMENT.findall(line[call.end() :])}
+    return {name: value for name, value in chosen.items() if value in options.get(name, ())}
+
+
+def _other_option(line: _Line, holder: _Line, context: Context) -> bool:
+    """Whether the line, whose values a counted line holds, is still a call of its own: the same tool with
+    another of an argument's options, where the request mentions both ("month" and "ten_years" for "over the last
+    month and the last ten years"; "freezing" for "freezes", "EV" for "an electric vehicle"). A model also lists
+    the options the request leaves open ("brief", then "full", for "a full report")."""
+    if line.tool is None or line.tool != holder.tool:
+        return False
+    return any(
+        name in holder.options
+        and holder.options[name] != value
+        and _mentions(value, context)
+        and _mentions(holder.options[name], context)
+        for name, value in line.options.items()
+    )
+
+
+def _mentions(option: str, context: Context) -> bool:
+    spaced = option.replace("_", " ").replace("-", " ")
+    if context.has_text(spaced):
+        return True
+    # A short form of the request's words: "ev" for "electric vehicle".
+    letters = spaced.replace(" ", "")
+    return 2 <= len(letters) <= 4 and letters.isalpha() and context.has_initials(letters)
 
 
 def _grounded_values(line: str, request: str, keyed: bool) -> set[str]:
@@ -154,7 +283,14 @@ def _grounded_key(value: str, request: str) -> str | None:
     return _spelling(value, request)
 
 
-def plan_stalled(finished_lines: list[str], request: str, *, combinations: bool = True, keyed: bool = False) -> bool:
+def plan_stalled(
+    finished_lines: list[str],
+    request: str,
+    *,
+    combinations: bool = True,
+    keyed: bool = False,
+    hints: ToolHints | None = None,
+) -> bool:
     """Whether the last finished line of a plan brought nothing new (nothing after it will count). A line with no
     value at all (a heading: "Calculate the displacement of each car:") does not stall the plan unless the line
     before it had none either: the calls may follow it."""
@@ -164,11 +300,12 @@ def plan_stalled(finished_lines: list[str], request: str, *, combinations: bool 
         len(finished_lines) < 2 or plan_values(finished_lines[-2], keyed=keyed)
     ):
         return False
-    before = len(_counted_lines(finished_lines[:-1], request, combinations, keyed))
-    return len(_counted_lines(finished_lines, request, combinations, keyed)) == before
+    hints = hints or ToolHints()
+    before = len(_counted_lines(finished_lines[:-1], request, combinations, keyed, hints))
+    return len(_counted_lines(finished_lines, request, combinations, keyed, hints)) == before
 
 
-def planned_tool(line: str, tool_names: set[str] | frozenset[str]) -> str | None:
+def planned_tool(line: str, tool_names: Collection[str]) -> str | None:
     """The tool a planned line calls by name (`name(…)`, optionally in backticks), None when it names none of
     `tool_names`."""
     found = _CALLED_NAME.match(line)

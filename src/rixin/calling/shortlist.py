@@ -47,10 +47,10 @@ def words(text: str) -> list[str]:
     return found
 
 
-def clauses(text: str) -> list[str]:
-    """The parts of a request that may each ask for a different tool; parts of fewer than two content words
+def clauses(text: str, min_words: int = 2) -> list[str]:
+    """The parts of a request that may each ask for a different tool; parts of fewer than `min_words` content words
     ("and", "then do it") are dropped."""
-    return [part for part in _CLAUSE_BREAK.split(text) if len(words(part)) >= 2]
+    return [part for part in _CLAUSE_BREAK.split(text) if len(words(part)) >= min_words]
 
 
 def tool_document(tool: Tool) -> list[str]:
