@@ -358,3 +358,26 @@ def test_booleans_are_no_options_that_count_apart() -> None:
 
     plan = ' report(city="Lima", detailed=False)\n2. report(city="Lima", detailed=True)'
     assert count_planned_calls(plan, "A detailed report on Lima, please.", hints=_hints(report)) == 1
+
+
+def test_planned_arguments_are_read_only_from_calls_written_out_in_full() -> None:
+    from rixin.calling.plan import planned_arguments
+
+    assert planned_arguments(' f(city="Paris", days=3)') == {"city": "Paris", "days": 3}
+    assert planned_arguments('2. f({"city": "Paris", "days": 3})') == {"city": "Paris", "days": 3}
+    assert planned_arguments(' f(city: "Paris", at: "10:30", note: "a: b")') == {
+        "city": "Paris",
+        "at": "10:30",
+        "note": "a: b",
+    }
+    assert planned_arguments(" f(x=[1, 2], flag=true, none=null, n=-3)") == {
+        "x": [1, 2],
+        "flag": True,
+        "none": None,
+        "n": -3,
+    }
+    assert planned_arguments(' f("Paris", 3)') is None  # positional
+    assert planned_arguments(" f(city=Paris)") is None  # an unquoted word
+    assert planned_arguments(" f(n=2 * 3)") is None  # an expression
+    assert planned_arguments(" f(a=1) + f(b=2)") is None  # more than one call
+    assert planned_arguments(" Get the weather for Paris") is None

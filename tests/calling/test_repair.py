@@ -556,7 +556,7 @@ def test_the_plan_counts_the_calls_and_with_plan_in_prompt_leads_them(in_prompt:
     plan = ' get_weather(city="Paris")\n2. get_weather(city="Rome")\n3. get_weather(city="Lyon")\n'
     calls = listed(("get_weather", {"city": "Paris"}), ("get_weather", {"city": "Rome"}))
     model = ScriptedModel([plan, calls])
-    options = CallingOptions(plan_in_prompt=in_prompt, ground_calls=False)
+    options = CallingOptions(plan_in_prompt=in_prompt, ground_calls=False, take_planned_calls=False)
     result = Engine(model, options).chat(ask, tools=TOOLS, tool_choice="required")
     assert summary(result) == [("get_weather", {"city": "Paris"}), ("get_weather", {"city": "Rome"})]
     assert [a.stage for a in result.attempts] == ["plan", "call"]
@@ -852,3 +852,44 @@ def test_reject_call_values_repairs_when_every_call_has_one() -> None:
     assert summary(result) == [fixed]
     assert "is a call, not a value" in (result.attempts[0].error or "")
     assert "is a call, not a value" in model.prompts[1]  # the repair told the model why
+
+
+def test_two_planned_calls_of_one_tool_written_in_full_are_the_calls() -> None:
+    ask = [Message(role="user", content="Weather in Paris and in Rome?")]
+    drifted = listed(("get_weather", {"city": "Paris, FR"}), ("get_weather", {"city": "Rome, IT"}))
+    options = CallingOptions(plan_as_calls=True, ground_calls=False)
+    plan = ' get_weather(city="Paris")\n2. get_weather({"city": "Rome"})\n'
+    model = ScriptedModel([plan, drifted])
+    result = Engine(model, options).chat(ask, tools=TOOLS, tool_choice="required")
+    assert summary(result) == [("get_weather", {"city": "Paris"}), ("get_weather", {"city": "Rome"})]
+    assert [a.stage for a in result.attempts] == ["plan", "plan_taken"] and model.outputs == [drifted]
+    # Off, the calls are generated again (and drift).
+    model = ScriptedModel([plan, drifted])
+    result = Engine(model, replace(options, take_planned_calls=False)).chat(ask, tools=TOOLS, tool_choice="required")
+    assert summary(result) == [("get_weather", {"city": "Paris, FR"}), ("get_weather", {"city": "Rome, IT"})]
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        ' get_weather("Paris")\n2. get_weather("Rome")\n',  # positional: which argument is a guess
+        ' get_weather(city="Paris")\n2. get_weather(city=Rome)\n',  # an unquoted word
+        ' get_weather(city="Paris")\n2. get_weather(city=3)\n',  # invalid against the schema
+        # two tools
+        ' get_weather(city="Paris")\n2. convert_currency(amount=1, from_currency="EUR", to_currency="USD")\n',
+    ],
+)
+def test_planned_calls_are_generated_again_unless_all_are_full_valid_calls_of_one_tool(plan: str) -> None:
+    ask = [Message(role="user", content="Weather in Paris and in Rome? And 1 EUR in USD, Rome 3.")]
+    calls = listed(("get_weather", {"city": "Paris"}), ("get_weather", {"city": "Rome"}))
+    model = ScriptedModel([plan, calls])
+    options = CallingOptions(plan_as_calls=True, ground_calls=False)
+    result = Engine(model, options).chat(ask, tools=TOOLS, tool_choice="required")
+    assert "plan_taken" not in [a.stage for a in result.attempts] and model.outputs == []
+
+
+def test_one_planned_call_is_generated_again() -> None:
+    model = ScriptedModel([' get_weather(city="Paris")\n', VALID])
+    options = CallingOptions(plan_as_calls=True, ground_calls=False)
+    result = Engine(model, options).chat(ASK, tools=TOOLS, tool_choice="required")
+    assert [a.stage for a in result.attempts] == ["plan", "call"] and model.outputs == []

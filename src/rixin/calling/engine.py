@@ -38,6 +38,7 @@ from rixin.calling.plan import (
     next_call_planned,
     numbered,
     plan_stalled,
+    planned_arguments,
     planned_call_done,
     planned_tool,
 )
@@ -432,6 +433,8 @@ class _Run:
             if self.plan_done and self.choice == "auto":
                 return self.final_answer(model)
         planned = min(len(plan), self.options.max_parallel_calls) or None
+        if first_stage == "call" and not repairing and (taken := self.take_planned(plan[:planned])) is not None:
+            return self.made(model, taken, conversation, numbered(plan[:planned]))
         sequence = self.planned_tools(plan[:planned]) if self.plan_holds_tools else []
         for attempt in range(self.options.max_repairs + 1):
             prompt = self.prompt(model, conversation)
@@ -449,16 +452,36 @@ class _Run:
                 problems.append("the call was cut off at max_tokens")
             self.attempts[-1].error = "; ".join(problems) or None
             if not problems:
-                if self.choice == "auto" and self.options.stop_repeats:
-                    # a call whose result the model already has would act twice (book the same seat again)
-                    fresh = _unanswered(checked.calls, conversation)
-                    if not fresh:
-                        return self.final_answer(model)
-                    checked = replace(checked, calls=fresh)
-                return self.grounded_result(model, checked, completion.text)
+                return self.made(model, checked, conversation, completion.text)
             conversation = conversation + self.repair_messages(completion.text, problems)
         error = f"no valid function call after {self.options.max_repairs + 1} attempts: {'; '.join(problems)}"
         return self.result(Message(role="assistant", content=None), last_raw, "error", error=error)
+
+    def made(self, model: LlamaModel, checked: _Checked, conversation: list[Message], raw: str) -> ChatResult:
+        """Valid calls: less repeats of calls already answered and those resting on values nobody gave."""
+        if self.choice == "auto" and self.options.stop_repeats:
+            # a call whose result the model already has would act twice (book the same seat again)
+            fresh = _unanswered(checked.calls, conversation)
+            if not fresh:
+                return self.final_answer(model)
+            checked = replace(checked, calls=fresh)
+        return self.grounded_result(model, checked, raw)
+
+    def take_planned(self, lines: list[str]) -> _Checked | None:
+        """`take_planned_calls`: the counted plan lines as the calls, when they are two or more calls of one tool,
+        each written out in full and valid (None: generate the calls)."""
+        if not self.options.take_planned_calls or len(lines) < 2:
+            return None
+        names = {planned_tool(line, [t.name for t in self.allowed]) for line in lines}
+        arguments = [planned_arguments(line) for line in lines]
+        if len(names) != 1 or None in names or any(a is None for a in arguments):
+            return None
+        name = names.pop() or ""
+        checked = self.check(ParseResult([ParsedCall(name, a or {}, "plan") for a in arguments], None, []))
+        if checked.problems or len(checked.calls) < 2:
+            return None
+        self.attempts.append(Attempt(stage="plan_taken", raw_output=numbered(lines)))
+        return checked
 
     def ground(self, checked: _Checked) -> tuple[_Checked, list[str]]:
         """The calls less guessed optional arguments and, where `grounds_calls`, less the calls resting on values

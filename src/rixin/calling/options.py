@@ -71,6 +71,14 @@ class CallingOptions:
     plan_in_prompt: bool = False
     """With `plan_calls`: the calls are generated after the plan's counted lines (in the same assistant turn),
     so that they follow the plan, rather than from the conversation alone."""
+    take_planned_calls: bool = True
+    """With `plan_calls`: when the counted plan lines are two or more calls of one tool, each written out in full
+    (`f(city="Paris", days=3)`) and valid against the tool's schema, they are the calls; no second generation.
+    Writing the calls again from the conversation, the 1.5B drifted from its own right plan: two artists merged
+    into one value, ", CA" added to a city, one list of criteria given to both calls. Replayed on its seed-0 plans
+    (benchmarks/exploratory/plan_as_calls_replay.py): parallel items 5 right more, none lost (docs/results.md §24).
+    Plans of one call, or of several tools, are still generated again: there the plan's extra lines are often a
+    wrong tool that the call stage and grounding leave out."""
     plan_as_calls: bool = False
     """With `plan_calls`: each plan line must be a call — a tool's name, "(" and the rest of the line (under the
     plan grammar) — so that its values can be counted. The 1.5B otherwise plans in headings with no values

@@ -14,8 +14,10 @@ two of an argument's options the request mentions (rainfall over "month" and ove
 
 from __future__ import annotations
 
+import ast
+import json
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +41,10 @@ _KEYED = re.compile(r"(?<![\w.])\w+\s*[=:]\s*([\w.:-]*\d[\w.:-]*)(?=\s*[,)]|\s*$
 """An unquoted argument value with a digit in it, after its name: `home_id=h10`, `event_id: e3`."""
 _ARGUMENT = re.compile(r"[\"']?([A-Za-z_]\w*)[\"']?\s*[=:]\s*(\"[^\"\n]*\"|'[^'\n]*'|[\w.+-]+)")
 """An argument of a planned call with its value: `time_frame="year"`, `"time_frame": "year"`, `order: desc`."""
+_COLON_ARGUMENT = re.compile(r"(?<![\w.\"'])([A-Za-z_]\w*)\s*:(?!\d)")
+"""`name: value` in a planned call, written for `name=value`."""
+_STRING = re.compile(r"(\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*')")
+_JSON_NAMES = {"true": True, "false": False, "null": None}
 _NAME_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _GENERIC_NAME_WORDS = frozenset(
     {"get", "set", "find", "search", "calc", "calculate", "compute", "fetch", "list", "lookup", "check", "info"}
@@ -303,6 +309,52 @@ def plan_stalled(
     hints = hints or ToolHints()
     before = len(_counted_lines(finished_lines[:-1], request, combinations, keyed, hints))
     return len(_counted_lines(finished_lines, request, combinations, keyed, hints)) == before
+
+
+def planned_arguments(line: str) -> dict[str, Any] | None:
+    """The arguments of a planned call written out in full — `f(city="Paris", days=3)`, `f(city: "Paris")` or
+    `f({"city": "Paris"})` — as a JSON object; None for anything else (a positional argument, an unquoted word, an
+    expression, text after the call)."""
+    call = _CALLED_NAME.match(line)
+    body = line[call.end() :].strip() if call else ""
+    if not body.endswith(")"):
+        return None
+    body = body[:-1].strip()
+    if body.startswith("{"):
+        try:
+            found = json.loads(body)
+        except ValueError:
+            return None
+        return found if isinstance(found, dict) else None
+    for source in (body, _outside_quotes(body, lambda text: _COLON_ARGUMENT.sub(r"\1=", text))):
+        try:
+            node = ast.parse(f"f({source})", mode="eval").body
+        except SyntaxError:
+            continue
+        if not isinstance(node, ast.Call) or node.args or any(k.arg is None for k in node.keywords):
+            return None
+        try:
+            return {str(k.arg): _literal(k.value) for k in node.keywords}
+        except ValueError:
+            return None
+    return None
+
+
+def _outside_quotes(text: str, change: Callable[[str], str]) -> str:
+    """The text with `change` applied to its parts outside quoted strings."""
+    parts = _STRING.split(text)  # the strings are the odd parts
+    return "".join(part if index % 2 else change(part) for index, part in enumerate(parts))
+
+
+def _literal(node: ast.expr) -> Any:
+    """A Python or JSON literal (`true`, `null` as JSON has them); ValueError for anything else."""
+    if isinstance(node, ast.Name) and node.id in _JSON_NAMES:
+        return _JSON_NAMES[node.id]
+    if isinstance(node, ast.List):
+        return [_literal(element) for element in node.elts]
+    if isinstance(node, ast.Dict):
+        return {_literal(k): _literal(v) for k, v in zip(node.keys, node.values, strict=True) if k is not None}
+    return ast.literal_eval(node)
 
 
 def planned_tool(line: str, tool_names: Collection[str]) -> str | None:
