@@ -232,6 +232,11 @@ def test_numbers_are_grounded_by_value_without_sign_and_as_percentages() -> None
     assert plan_values("Weigh 70kg at 1.75m") == ["70", "1.75"]
 
 
+def test_numbers_with_commas_are_read_as_thousands_or_as_lists() -> None:
+    assert grounded("2000000", "a net income of $2,000,000") and not grounded("0", "a net income of $2,000,000")
+    assert grounded("5", "the factorials of 5,10 and 15") and grounded("10", "the factorials of 5,10 and 15")
+
+
 def test_lines_that_differ_only_in_a_sign_are_one_call() -> None:
     request = "Find the roots of 5x^2 + 20x - 25 = 0."
     assert count_planned_calls(" roots(a=5, b=20, c=-25)\n2. roots(a=5, b=20, c=25)", request) == 1

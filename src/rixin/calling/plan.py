@@ -31,6 +31,7 @@ _NAME = re.compile(r"(?<![\w.])[A-Z][\w'-]*(?: [A-Z][\w'-]*)*")
 # A full stop after a number ends the sentence ("of 12 and 18."); a digit after it would make it a decimal. A
 # letter may follow ("70kg", a coefficient "7x"); digits inside a name ("x2", "B2", "mp3") are no number.
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?!\d|\.\d)")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _REQUEST_NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(?!\d|\.\d)\s*(%?)")  # _NUMBER, unsigned, and a "%"
 _CALLED_NAME = re.compile(r"^[\s`*-]*(?:\d+\.)?[\s`*-]*([A-Za-z_][\w.]*)\s*\(")
 _NESTED_CALL = re.compile(r"(?<![\w.])([A-Za-z_][\w.]*)\s*\(")
@@ -110,8 +111,9 @@ def grounded(value: str, request: str) -> bool:
     value and without their sign ("5x^2 - 7x" gives b=-7), and a percentage also as a fraction ("3.5%" gives
     0.035)."""
     if _NUMBER.fullmatch(value):
-        # "1,000" is one number and "5,10 and 15" three: read the request both ways.
-        found = _REQUEST_NUMBER.findall(request.replace(",", "") + " " + request)
+        # "1,000" is one number and "5,10 and 15" three: read the request both ways, but a group of three digits
+        # after a comma only as thousands ("2,000,000" holds no 0).
+        found = _REQUEST_NUMBER.findall(request.replace(",", "") + " " + _THOUSANDS.sub("", request))
         numbers = {round(float(n) / (100 if percent else 1), 9) for n, percent in found}
         return round(abs(float(value)), 9) in numbers | {round(float(n), 9) for n, _ in found}
     return _spelling(value, request) is not None
