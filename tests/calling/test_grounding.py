@@ -363,3 +363,13 @@ def test_initials_are_found_in_consecutive_words() -> None:
     assert context.has_initials("pc")  # "petrol car"
     assert not context.has_initials("VE")  # the order counts
     assert not context.has_initials("e")  # one letter is no short form
+
+
+def test_an_id_is_found_only_whole() -> None:
+    context = Context("Book the cheapest hotel in Madrid for two nights, then cancel booking BK-7001.")
+    assert not context.has_text("HT-MAD-1")  # no part of an id stands for it
+    assert context.has_text("BK-7001") and context.has_text("bk-7001")
+    assert not context.has_text("BK-7002")
+    assert context.has_text("Madrid")  # names are found as before
+    schema = {"type": "object", "properties": {"hotel_id": {"type": "string"}}, "required": ["hotel_id"]}
+    assert check_grounding({"hotel_id": "HT-MAD-1"}, schema, context).missing == ["HT-MAD-1"]

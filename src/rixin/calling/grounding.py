@@ -25,6 +25,9 @@ _CODE = re.compile(r"[A-Z]{2,4}")
 """An upper-case code (a currency, a state, an airport): derived from a name, not copied from the request."""
 _ABBREVIATION = re.compile(r"[a-z]{2,3}")
 """A unit or short form in lower case ("km", "mi", "kg"): written for a word of the request, not copied."""
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z_-]*\d[\w-]*")
+"""An id: letters, then a digit somewhere ("FL101", "HT-MAD-1", "e3"). An id is copied whole or invented; none of
+its parts stands for it ("HT-MAD-1" is not in "Madrid")."""
 _MAX_ENTITY_WORDS = 4
 _COMPOSED = re.compile(r"[(){}\[\];=\n]|\b(?:def|import|select|print)\b", re.IGNORECASE)
 _NUMBER_WORDS = {
@@ -67,6 +70,7 @@ class Context:
         self.initials = "".join(" " if w.isdigit() else w[0] for w in _WORD.findall(lowered))
         """The first letters of the words in order (a number breaks them): "electric vehicle" gives "ev"."""
         self.words = set(_WORD.findall(lowered))
+        self.tokens = set(re.findall(r"[\w-]+", lowered))
         self.stems = {w[:5] for w in self.words if len(w) >= 5}
         self.prefixes = {w[:n] for w in self.words for n in range(3, min(len(w), 5))}
         numbers: set[float] = set()
@@ -90,6 +94,8 @@ class Context:
         return round(value, 6) in self.numbers or round(abs(value), 6) in self.numbers
 
     def has_text(self, value: str) -> bool:
+        if _IDENTIFIER.fullmatch(value.strip()):
+            return value.strip().lower() in self.tokens
         if _ABBREVIATION.fullmatch(value.strip()) and self._abbreviates(value.strip()):
             return True
         clock = _TIME_OF_DAY.fullmatch(value.strip())
