@@ -39,6 +39,7 @@ CONFIGS: dict[str, dict[str, str]] = {
     "plan_combinations": {"plan_combinations": "false"},
     "plan_tools_apart": {"plan_tools_apart": "false"},
     "plan_options_apart": {"plan_options_apart": "false"},
+    "take_planned_calls": {"take_planned_calls": "false"},
     "ground_calls": {"ground_calls": "false"},
     "ground_optional": {"ground_optional": "false"},
     "shortlist": {"shortlist": "null"},
