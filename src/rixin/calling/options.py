@@ -50,8 +50,8 @@ class CallingOptions:
     values (`weather_forecast("Oslo")`, `air_pollution("Oslo")` for "the weather forecast for Oslo and its air
     pollution"): each tool's name has words the other's lacks, and one part of the request says one's, another
     part the other's (rixin.calling.plan). Before, the second line held no new value and counted for nothing,
-    which also stopped the plan there: so in 15 of the 1.5B's 19 under-counted parallel_multiple plans (seed 0,
-    docs/results.md §24). A second tool that the request does not name apart (`loan_payment` after
+    which also stopped the plan there: 13 of the 1.5B's 19 under-counted parallel_multiple plans (seed 0) count
+    higher with this (docs/results.md §24). A second tool that the request does not name apart (`loan_payment` after
     `mortgage_payment` for "my mortgage") still counts for nothing."""
     plan_options_apart: bool = True
     """With `plan_calls`: planned calls of one tool that choose different options of an argument (its enum, or the
