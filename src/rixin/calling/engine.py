@@ -472,7 +472,8 @@ class _Run:
         each written out in full and valid (None: generate the calls)."""
         if not self.options.take_planned_calls or len(lines) < 2:
             return None
-        names = {planned_tool(line, [t.name for t in self.allowed]) for line in lines}
+        allowed = {t.name for t in self.allowed}
+        names = {planned_tool(line, allowed) for line in lines}
         arguments = [planned_arguments(line) for line in lines]
         if len(names) != 1 or None in names or any(a is None for a in arguments):
             return None

@@ -15,6 +15,7 @@ two of an argument's options the request mentions (rainfall over "month" and ove
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -187,7 +188,7 @@ def _counted_lines(
 ) -> list[tuple[int, set[str]]]:
     """(line index, grounded values) of each line that counts."""
     counted: list[_Line] = []
-    context = Context(request) if hints.options_apart else None
+    context = _request_context(request) if hints.options_apart else None
     for index, line in enumerate(lines):
         values = _grounded_values(line, request, keyed)
         if not values:
@@ -220,16 +221,27 @@ def _named_apart(line: _Line, other: _Line, request: str, hints: ToolHints) -> b
         return False
     mine, theirs = _name_words(line.tool), _name_words(other.tool)
     mine, theirs = mine - theirs, theirs - mine
-    parts = [{w.lower() for w in re.findall(r"[^\W_]+", part)} for part in clauses(request, min_words=1)]
-    says = [(any(_said(w, part) for w in mine), any(_said(w, part) for w in theirs)) for part in parts]
+    says = [(any(_said(w, part) for w in mine), any(_said(w, part) for w in theirs)) for part in _clause_words(request)]
     return (True, False) in says and (False, True) in says
+
+
+# The plan is counted again at every token while it is generated (`plan_stalled`): what comes from the request alone
+# is worked out once per request.
+@functools.lru_cache(maxsize=16)
+def _clause_words(request: str) -> tuple[frozenset[str], ...]:
+    return tuple(frozenset(w.lower() for w in re.findall(r"[^\W_]+", part)) for part in clauses(request, min_words=1))
+
+
+@functools.lru_cache(maxsize=16)
+def _request_context(request: str) -> Context:
+    return Context(request)
 
 
 def _name_words(tool: str) -> set[str]:
     return {w.lower() for w in _NAME_WORD.findall(tool) if len(w) >= 3} - _GENERIC_NAME_WORDS
 
 
-def _said(word: str, request_words: set[str]) -> bool:
+def _said(word: str, request_words: frozenset[str]) -> bool:
     """A word of a tool's name in the request, or a longer or shorter form of it ("prep" for "prepare")."""
     return word in request_words or any(
         min(len(word), len(said)) >= 4 and (said.startswith(word) or word.startswith(said)) for said in request_words
