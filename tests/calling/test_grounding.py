@@ -373,3 +373,17 @@ def test_an_id_is_found_only_whole() -> None:
     assert context.has_text("Madrid")  # names are found as before
     schema = {"type": "object", "properties": {"hotel_id": {"type": "string"}}, "required": ["hotel_id"]}
     assert check_grounding({"hotel_id": "HT-MAD-1"}, schema, context).missing == ["HT-MAD-1"]
+
+
+@pytest.mark.parametrize(
+    ("request_text", "found"),
+    [
+        ("Make a bar chart of units per item.", False),  # the article is not column A
+        ("Sort the sheet by column A.", True),
+        ("把A列按降序排序。", True),
+        ("Is it true that I am late?", True),  # "I" as written
+    ],
+)
+def test_a_capital_letter_is_found_only_as_written(request_text: str, found: bool) -> None:
+    value = "I" if "I am" in request_text else "A"
+    assert Context(request_text).has_text(value) is found

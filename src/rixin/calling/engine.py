@@ -43,6 +43,7 @@ from rixin.calling.plan import (
     planned_tool,
 )
 from rixin.calling.prompt import render_prompt
+from rixin.calling.results import with_comparison
 from rixin.calling.shortlist import shortlist
 from rixin.errors import EndpointError, ToolSchemaError
 from rixin.models import EndpointModel, LlamaModel
@@ -311,6 +312,8 @@ class _Run:
     def prompt(self, model: LlamaModel, conversation: list[Message], with_tools: bool = True) -> str:
         if with_tools and self.options.few_shot:
             conversation = self.family.with_examples(conversation, self.examples())
+        if self.options.compare_results:
+            conversation = with_comparison(conversation)
         if with_tools and self.options.remind_request and self.choice == "auto":
             conversation = self.family.remind_request(conversation)
         return render_prompt(
@@ -757,7 +760,7 @@ class _Run:
     def on_endpoint(
         self, model: EndpointModel, response_format: dict[str, Any] | None, on_text: Callable[[str], None] | None
     ) -> ChatResult:
-        conversation = self.conversation
+        conversation = with_comparison(self.conversation) if self.options.compare_results else self.conversation
         wire_tools = [t.to_openai() for t in self.tools] or None
         choice: str | dict[str, Any] = self.choice
         if self.choice.startswith("function:"):

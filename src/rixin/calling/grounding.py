@@ -71,6 +71,8 @@ class Context:
         """The first letters of the words in order (a number breaks them): "electric vehicle" gives "ev"."""
         self.words = set(_WORD.findall(lowered))
         self.tokens = set(re.findall(r"[\w-]+", lowered))
+        self.capitals = set(re.findall(r"(?<![A-Za-z])[AI](?![A-Za-z])", text))
+        """"A" and "I" standing alone as written: lower-cased they are an article and a pronoun."""
         self.stems = {w[:5] for w in self.words if len(w) >= 5}
         self.prefixes = {w[:n] for w in self.words for n in range(3, min(len(w), 5))}
         numbers: set[float] = set()
@@ -94,6 +96,8 @@ class Context:
         return round(value, 6) in self.numbers or round(abs(value), 6) in self.numbers
 
     def has_text(self, value: str) -> bool:
+        if value.strip() in ("A", "I"):  # column "A" is not in "make a chart"
+            return value.strip() in self.capitals
         if _IDENTIFIER.fullmatch(value.strip()):
             return value.strip().lower() in self.tokens
         if _ABBREVIATION.fullmatch(value.strip()) and self._abbreviates(value.strip()):

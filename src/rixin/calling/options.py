@@ -149,6 +149,11 @@ class CallingOptions:
     remind_request: bool = False
     """For `auto` after tool results: restate the user's request under the latest result and ask for the next
     call if the request needs one (small models otherwise describe the first result and stop)."""
+    compare_results: bool = True
+    """After tool results: write each comparable field's lowest and highest record (numbers, dates, times) under
+    the latest round of results (rixin.calling.results). Asked for "the cheapest flight", the 1.5B booked the
+    first one listed; finding an extreme is arithmetic, which the engine does, while the model still matches the
+    request's words to a field (docs/results.md §25)."""
     few_shot: int = 0
     """Show this many examples from rixin's own library of verified calls, the nearest to the request
     (rixin.calling.fewshot). 0: off."""
