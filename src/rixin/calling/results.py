@@ -46,14 +46,14 @@ def _id_key(records: list[dict[str, Any]]) -> str | None:
     shared = set(records[0]).intersection(*records[1:])
     for key in ("id", *sorted(k for k in shared if k.lower().endswith("_id")), "name", "title"):
         values = [r.get(key) for r in records]
-        if key in shared and all(isinstance(v, str | int) and not isinstance(v, bool) for v in values):
-            if len({str(v) for v in values}) == len(values):
-                return key
+        named = key in shared and all(isinstance(v, str | int) and not isinstance(v, bool) for v in values)
+        if named and len({str(v) for v in values}) == len(values):
+            return key
     return None
 
 
 def _comparable(values: list[Any]) -> str | None:
-    """"number" or "time" when every value is one (and not all equal), else None."""
+    """ "number" or "time" when every value is one (and not all equal), else None."""
     if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
         kind = "number"
     elif all(isinstance(v, str) and _DATE_OR_TIME.fullmatch(v.strip()) for v in values):

@@ -1,0 +1,77 @@
+"""What would `ground_tools` change in finished runs? (development analysis; exact for BFCL items)
+
+    python benchmarks/exploratory/ground_tools_replay.py runs/DIR [runs/DIR2 ...]
+
+A BFCL item is one turn, so dropping the calls whose tool shares no word with the request
+(rixin.calling.relevance) and judging what is left with the bench's checker is what the option would score on the
+same model outputs (a text answer is all that replaces a dropped call). Prints the items that change and accuracy
+before → after per category; then asks the rule about the execution suite's own first-turn solution calls, none
+of which it should drop. As in the engine, calls of tools that only read and calls on an id the request wrote are
+not checked.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import sys
+from pathlib import Path
+
+from rixin.bench.bfcl import BfclItem, load_category
+from rixin.bench.checker import Call, check_item
+from rixin.bench.execsuite import load_tasks
+from rixin.calling.relevance import names_written_ids, shares_words, tool_words
+
+
+def replay(folders: list[str]) -> None:
+    before: collections.Counter[str] = collections.Counter()
+    after: collections.Counter[str] = collections.Counter()
+    total: collections.Counter[str] = collections.Counter()
+    items: dict[str, dict[str, BfclItem]] = {}
+    for folder in folders:
+        for line in Path(folder, "items.jsonl").read_text().splitlines():
+            row = json.loads(line)
+            category = row["category"]
+            if row.get("system", "rixin") != "rixin" or category.startswith("exec"):
+                continue
+            if category not in items:
+                items[category] = {i.id: i for i in load_category(category)}
+            item = items[category][row["id"]]
+            request = "\n".join(str(m.get("content", "")) for m in item.messages if m.get("role") == "user")
+            functions = {f["name"]: f for f in item.functions}
+            kept = []
+            for call in row["calls"]:
+                function = functions.get(call["name"], {})
+                stems = tool_words(call["name"], function.get("description", ""), function.get("parameters", {}))
+                if names_written_ids(request, call["arguments"]) or shares_words(request, stems):
+                    kept.append(Call(call["name"], call["arguments"]))
+            verdict = check_item(category, kept, item.functions, item.gold)
+            total[category] += 1
+            before[category] += row["passed"]
+            after[category] += verdict.passed
+            if verdict.passed != row["passed"]:
+                change = "fixed" if verdict.passed else "LOST"
+                print(f"{change:5} {folder} {row['id']:24} kept {len(kept)} of {len(row['calls'])} calls")
+    for category in sorted(total):
+        n = total[category]
+        print(f"{category:18} n={n:3}  {before[category] / n:6.1%} -> {after[category] / n:6.1%}")
+
+
+def exec_gold() -> None:
+    dropped = checked = 0
+    for task in load_tasks():
+        tools = {t.name: t for t in task.fresh().tools}
+        for name, arguments in task.solution[0] if task.solution else []:
+            tool = tools[name]
+            checked += 1
+            if tool.read_only or names_written_ids(task.prompt, arguments):
+                continue  # not checked (as in the engine)
+            if not shares_words(task.prompt, tool_words(tool.name, tool.description, tool.parameters)):
+                dropped += 1
+                print(f"exec gold dropped: {task.id} {name}")
+    print(f"execution suite: {checked} first-turn solution calls, {dropped} would be dropped")
+
+
+if __name__ == "__main__":
+    replay(sys.argv[1:])
+    exec_gold()

@@ -1,0 +1,103 @@
+"""The lexical relevance check (`ground_tools`): which tools share a word with a request, which calls are not
+checked, and the engine dropping a call of an unrelated tool whose values the request did give."""
+
+from __future__ import annotations
+
+from rixin.calling import CallingOptions, Engine
+from rixin.calling.relevance import names_written_ids, shares_words, tool_words
+from rixin.tools import tool
+from rixin.types import Message
+
+from .test_repair import ScriptedModel, call_text, summary
+
+NO_PLAN = CallingOptions(plan_calls=False, constrained=False, ground_tools=True)
+
+TIDE = tool_words(
+    "tides.get_high_water",
+    "High water times at a harbour on one day.",
+    {
+        "type": "object",
+        "properties": {
+            "harbour": {"type": "string", "description": "The harbour's name."},
+            "unit": {"type": "string", "enum": ["metres", "feet"]},
+        },
+    },
+)
+
+
+def test_a_tool_fits_a_request_that_shares_a_word_with_it() -> None:
+    assert shares_words("When is high water at Brest tomorrow?", TIDE)
+    assert shares_words("Give me the tide height at Brest in feet", TIDE)  # an enum option is a word of the tool
+    assert shares_words("Is the harbor at St Malo busy?", TIDE)  # four letters: "harbor" is "harbour"
+
+
+def test_a_tool_that_shares_no_word_does_not_fit() -> None:
+    # Including requests it fits in meaning, the reason `ground_tools` is off by default:
+    weather = tool_words("get_weather", "The current weather in a city.", {"properties": {"city": {}}})
+    assert not shares_words("Is it raining in Dublin right now?", weather)
+    assert not shares_words("How deep is the channel at Brest?", TIDE)
+    assert not shares_words("What is the population of Brest?", TIDE)
+    assert not shares_words("Find the ferry operators for Brest", TIDE)  # "find" says nothing
+
+
+def test_question_words_stand_for_what_they_ask() -> None:
+    dated = tool_words("event_lookup", "Look up an event.", {"properties": {"date": {"type": "string"}}})
+    assert shares_words("When was the bridge opened?", dated)
+    assert not shares_words("Why was the bridge opened?", dated)
+    amount = tool_words("convert", "Convert money.", {"properties": {"amount": {"type": "number"}}})
+    assert shares_words("How much is 20 pounds in yen?", amount)
+
+
+def test_requests_in_other_scripts_are_not_checked() -> None:
+    assert shares_words("明天布雷斯特的人口是多少？", TIDE)
+    assert shares_words("帮我查一下 Brest 的人口", TIDE)  # mostly Chinese, one Latin name
+
+
+def test_calls_on_ids_the_request_wrote() -> None:
+    assert names_written_ids("Put 0 in B4", {"cell": "B4", "value": 0})
+    assert names_written_ids("Total B2:B7 please", {"range": "B2:B7"})
+    assert names_written_ids("Drop booking bk-12", {"ids": ["BK-12"]})
+    assert not names_written_ids("Put 0 in B4", {"cell": "C9", "value": 0})
+    assert not names_written_ids("Brest in 2024", {"city": "Brest", "year": 2024})
+
+
+def population(city: str) -> int:
+    """The number of people living in a city.
+
+    Args:
+        city: The city's name.
+    """
+    return 0
+
+
+def list_harbours(country: str) -> list[str]:
+    """The harbours of a country.
+
+    Args:
+        country: The country.
+    """
+    return []
+
+
+def test_the_engine_answers_in_words_instead_of_calling_an_unrelated_tool() -> None:
+    tools = [tool(population)]
+    ask = [Message(role="user", content="What time is sunrise in Lyon today?")]
+    model = ScriptedModel([call_text(("population", {"city": "Lyon"})), "I cannot look up sunrise times."])
+
+    result = Engine(model, NO_PLAN).chat(ask, tools=tools)
+
+    assert result.message.tool_calls is None
+    assert result.message.content == "I cannot look up sunrise times."
+    assert "population (what it does: the request asks for something else)" in (result.attempts[0].error or "")
+
+    off = CallingOptions(plan_calls=False, constrained=False)  # the default: off
+    kept = Engine(ScriptedModel([call_text(("population", {"city": "Lyon"}))]), off).chat(ask, tools=tools)
+    assert summary(kept) == [("population", {"city": "Lyon"})]
+
+
+def test_the_engine_keeps_calls_of_tools_that_only_read() -> None:
+    lookup = tool(list_harbours, read_only=True)
+    ask = [Message(role="user", content="Cancel my sailing trip in France")]
+    model = ScriptedModel([call_text(("list_harbours", {"country": "France"}))])
+    result = Engine(model, NO_PLAN).chat(ask, tools=[lookup])
+    assert summary(result) == [("list_harbours", {"country": "France"})]
