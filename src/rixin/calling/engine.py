@@ -43,7 +43,7 @@ from rixin.calling.plan import (
     planned_tool,
 )
 from rixin.calling.prompt import render_prompt
-from rixin.calling.relevance import names_written_ids, shares_words, tool_words
+from rixin.calling.relevance import fits, names_written_ids
 from rixin.calling.results import with_comparison
 from rixin.calling.shortlist import shortlist
 from rixin.errors import EndpointError, ToolSchemaError
@@ -618,15 +618,15 @@ class _Run:
         return kept, missing
 
     def tool_fits(self, call: ToolCall) -> bool:
-        """`ground_tools`: whether the call's tool shares a word with the user's request, or only reads, or acts
-        on an id the request wrote (rixin.calling.relevance)."""
+        """`ground_tools`: whether the call's tool only reads, acts on an id the request wrote, or fits the
+        user's request in words or in meaning (rixin.calling.relevance)."""
         tool = next((t for t in self.allowed if t.name == call.function.name), None)
         if not self.options.ground_tools or tool is None or tool.read_only:
             return True
         request = "\n".join(m.content or "" for m in self.conversation if m.role == "user")
         if names_written_ids(request, call.parsed_arguments()):
             return True
-        return shares_words(request, tool_words(tool.name, tool.description, tool.parameters))
+        return fits(request, tool.name, tool.description, tool.parameters, self.options.tool_similarity)
 
     def final_answer(self, model: LlamaModel) -> ChatResult:
         """The model asked again for results it already has: make it answer from them, in words."""

@@ -171,16 +171,20 @@ class CallingOptions:
     """For `auto`, before the first tool result: drop calls whose required values (numbers, short names) the
     conversation never gave, and answer in words when none is left (rixin.calling.grounding): small models
     call a tool for nearly every request, filling in invented values when no tool fits."""
-    ground_tools: bool = False
-    """With `ground_calls`: a call is also dropped when its tool shares no word with the request — not its name,
-    description, nor its parameters' names, descriptions and options (rixin.calling.relevance); tools that only
-    read, and calls on an id the request wrote, are not checked. Asked what no tool does, the 1.5B calls the
-    nearest tool with the request's own values ("the time difference between two cities": two coordinate
-    look-ups), which value grounding keeps. Replayed on its seed-0 runs: irrelevance 74% → 83%, no other item
-    lost (benchmarks/exploratory/ground_tools_replay.py, docs/results.md §25). Off: words are not meanings, and
-    natural requests share no word with the tool that fits them ("Is it raining in Dublin?" and `get_weather`,
-    "Rock concerts in Oslo?" and `find_events`), which BFCL's requests, written in their tools' words, do not
-    show. Needs related words (an embedding model or a thesaurus) before it can be on."""
+    ground_tools: bool = True
+    """With `ground_calls`: a call is also dropped when its tool is unrelated to the request — it shares no word with
+    it (not its name, description, nor its parameters' names, descriptions and options) and a sentence encoder
+    finds its name and description less than `tool_similarity` close to it (rixin.calling.relevance). Tools that
+    only read, and calls on an id the request wrote, are not checked, nor requests not in Latin script. Asked what
+    no tool does, the 1.5B calls the nearest tool with the request's own values ("the time difference between two
+    cities": two coordinate look-ups), which value grounding keeps. Words alone are too strict ("Is it raining?"
+    shares none with `get_weather`); the encoder alone separates less well than both together (docs/results.md
+    §25, benchmarks/exploratory/ground_tools_replay.py)."""
+    tool_similarity: float = 0.15
+    """With `ground_tools`: the cosine similarity (all-MiniLM-L6-v2) below which a tool that shares no word with the
+    request is unrelated to it. On the 1.5B's seed-0 BFCL run, 0.15 caught 6 of its 27 irrelevant calls and none of
+    its right calls; 0.2 caught 7, still none, but the encoder puts "Do I need an umbrella in Oslo?" and
+    `get_weather` at 0.18, and "Is it raining in Dublin right now?" at 0.27 (docs/results.md §25)."""
 
 
 def tuned_options(model_name: str, **changes: Any) -> CallingOptions:

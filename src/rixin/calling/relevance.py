@@ -1,4 +1,4 @@
-"""Does a tool have anything to do with the request? A lexical check.
+"""Does a tool have anything to do with the request? A lexical check, then a semantic one.
 
 A small model asked something no tool does calls the nearest tool with the request's own values: "the time
 difference between two cities" becomes two coordinate look-ups of those cities, "the traffic in a city" a geocoding
@@ -11,6 +11,12 @@ Two kinds of call are not checked: a tool that only reads (a lookup serves anoth
 12:30" needs the day's events listed), and a call on an id or address the request wrote ("put 0 in B4": B4 says
 which tool, "change" is not in "write_cell").
 
+Words are not meanings: "Is it raining in Dublin?" shares no word with `get_weather`, "Rock concerts in Oslo?" none
+with `find_events`. So a tool that shares no word is unrelated only when a sentence encoder
+(rixin.models.embedding) also finds its name and description far from the request (cosine below a threshold,
+0.15 by default: 0.27 and 0.33 for those two, 0.18 for "Do I need an umbrella in Oslo?"; −0.01 to 0.11 for the
+1.5B's irrelevant calls it catches, docs/results.md §25).
+
 Words are compared by their first four letters (a crude stem: "bookings" and "book", "rights" and "right"); verbs
 every tool could be said to do ("get", "find", "calculate") and function words do not count. A question word
 stands for what it asks ("when" for a date or time, "how many" for a number or an amount). The check needs the
@@ -19,9 +25,14 @@ request in the tools' script: a request mostly in other letters (Chinese) is not
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import lru_cache
 from typing import Any
+
+from rixin.models.embedding import EncoderMissingError, sentence_encoder
+
+_log = logging.getLogger(__name__)
 
 _LATIN_WORD = re.compile(r"[a-z]+")
 _CAMEL = re.compile(r"([a-z])([A-Z])")
@@ -106,3 +117,22 @@ def shares_words(request: str, tool_stems: frozenset[str]) -> bool:
     """Whether the request says anything the tool is about (True when the request cannot be checked)."""
     stems = _request_stems(request)
     return stems is None or not stems or bool(stems & tool_stems)
+
+
+def tool_text(name: str, description: str) -> str:
+    """A tool as one sentence for the encoder: its name in words, then its description."""
+    return re.sub(r"[._]", " ", name) + ": " + description
+
+
+def fits(request: str, name: str, description: str, parameters: dict[str, Any], min_similarity: float) -> bool:
+    """Whether a tool may serve the request: it shares a word with it, or the encoder finds its name and
+    description at least `min_similarity` close to it (True when the request cannot be checked, or the encoder is
+    not installed)."""
+    if shares_words(request, tool_words(name, description, parameters)):
+        return True
+    try:
+        encoder = sentence_encoder()
+    except EncoderMissingError as missing:
+        _log.warning("tool relevance by words only is too strict; keeping the call: %s", missing)
+        return True
+    return encoder.similarity(request, tool_text(name, description)) >= min_similarity
