@@ -102,7 +102,8 @@ def test_the_engine_answers_in_words_instead_of_calling_an_unrelated_tool() -> N
 
     assert result.message.tool_calls is None
     assert result.message.content == "I cannot look up sunrise times."
-    assert "population (what it does: the request asks for something else)" in (result.attempts[0].error or "")
+    assert result.attempts[0].error == "tools unrelated to the request: population"
+    assert "Do not call a function now: population does not do what this request asks" in model.prompts[-1]
 
     off = CallingOptions(plan_calls=False, constrained=False, ground_tools=False)
     kept = Engine(ScriptedModel([call_text(("population", {"city": "Lyon"}))]), off).chat(ask, tools=tools)

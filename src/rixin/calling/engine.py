@@ -155,6 +155,17 @@ class _Checked:
     content: str | None
 
 
+_UNRELATED = " (unrelated to the request)"
+"""Marks, among the reasons calls were dropped, a tool that `ground_tools` found unrelated to the request."""
+
+
+def _reasons(missing: list[str]) -> tuple[list[str], list[str]]:
+    """The reasons calls were dropped, split: values nobody gave ("f (London)"), and unrelated tools' names."""
+    values = [reason for reason in missing if not reason.endswith(_UNRELATED)]
+    unrelated = [reason.removesuffix(_UNRELATED) for reason in missing if reason.endswith(_UNRELATED)]
+    return values, unrelated
+
+
 class _Run:
     """The state of one `Engine.chat` request."""
 
@@ -497,7 +508,15 @@ class _Run:
         kept, missing = self.split_grounded(checked.calls)
         if kept:
             return replace(checked, calls=kept), []
-        self.attempts[-1].error = "values not found in the conversation: " + "; ".join(missing)
+        values, unrelated = _reasons(missing)
+        self.attempts[-1].error = "; ".join(
+            part
+            for part in (
+                "values not found in the conversation: " + "; ".join(values) if values else "",
+                "tools unrelated to the request: " + ", ".join(unrelated) if unrelated else "",
+            )
+            if part
+        )
         return replace(checked, calls=[]), missing
 
     def grounded_result(self, model: LlamaModel, checked: _Checked, raw: str) -> ChatResult:
@@ -518,7 +537,7 @@ class _Run:
             return self.call(model, self.conversation, plan=[])
         if self.options.self_check and not self.self_checked:
             return self.check_against_request(model, raw, missing)
-        conversation = self.family.ask_without_call(self.conversation, missing)
+        conversation = self.family.ask_without_call(self.conversation, *_reasons(missing))
         completion = self.generate(
             model, self.prompt(model, conversation), "answer", constraint=self.constraint(model, text_grammar())
         )
@@ -612,7 +631,7 @@ class _Run:
             if verdict.missing:
                 missing.append(f"{call.function.name} ({', '.join(verdict.missing)})")
             elif not self.tool_fits(call):
-                missing.append(f"{call.function.name} (what it does: the request asks for something else)")
+                missing.append(call.function.name + _UNRELATED)
             else:
                 kept.append(call)
         return kept, missing
@@ -834,7 +853,7 @@ class _Run:
 
     def endpoint_answer_instead(self, model: EndpointModel, missing: list[str]) -> ChatResult:
         """Every call rested on values nobody gave: ask the endpoint for words, told why."""
-        conversation = self.family.ask_without_call(self.conversation, missing)
+        conversation = self.family.ask_without_call(self.conversation, *_reasons(missing))
         try:
             result = model.chat(conversation, options=self.generation)
         except EndpointError as refused:

@@ -72,13 +72,23 @@ class Family:
             out[-1] = final.model_copy(update={"content": (final.content or "") + self.answer_request})
         return out
 
-    def ask_without_call(self, conversation: list[Message], missing: list[str]) -> list[Message]:
-        """The conversation with a note that the call the model had in mind rests on values nobody gave."""
-        note = (
-            f"\n\n(Do not call a function now: {'; '.join(missing)} would use values that this conversation "
-            "does not give. Reply to the user in one or two plain sentences: the answer if you know it, or a "
-            "question for the value that is missing.)"
-        )
+    def ask_without_call(
+        self, conversation: list[Message], missing: list[str], unrelated: list[str] | None = None
+    ) -> list[Message]:
+        """The conversation with a note that the call the model had in mind rests on values nobody gave, or (the
+        `unrelated` tools) does something other than what the request asks."""
+        if missing:
+            note = (
+                f"\n\n(Do not call a function now: {'; '.join(missing)} would use values that this conversation "
+                "does not give. Reply to the user in one or two plain sentences: the answer if you know it, or a "
+                "question for the value that is missing.)"
+            )
+        else:
+            note = (
+                f"\n\n(Do not call a function now: {', '.join(unrelated or [])} does not do what this request "
+                "asks. Reply to the user in one or two plain sentences: the answer if you know it, or what you "
+                "cannot do.)"
+            )
         out = list(conversation)
         last = out[-1]
         out[-1] = last.model_copy(update={"content": (last.content or "") + note})
