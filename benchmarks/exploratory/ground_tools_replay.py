@@ -1,6 +1,7 @@
 """What would `ground_tools` change in finished runs? (development analysis; exact for BFCL items)
 
     python benchmarks/exploratory/ground_tools_replay.py [--similarity 0.2] runs/DIR [runs/DIR2 ...]
+    python benchmarks/exploratory/ground_tools_replay.py --cosines runs/DIR   # the cosines of irrelevant calls
 
 A BFCL item is one turn, so dropping the calls whose tool is unrelated to the request (rixin.calling.relevance: no
 shared word, and the sentence encoder's cosine below --similarity; without it, no shared word) and judging what is
@@ -13,16 +14,17 @@ not checked.
 
 from __future__ import annotations
 
-import collections
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from bfcl_replay import replay_bfcl
 from rixin.bench.bfcl import BfclItem, load_category
-from rixin.bench.checker import Call, check_item
+from rixin.bench.checker import Call
 from rixin.bench.execsuite import load_tasks
-from rixin.calling.relevance import fits, names_written_ids, shares_words, tool_words
+from rixin.calling.relevance import fits, names_written_ids, shares_words, tool_text, tool_words
+from rixin.models.embedding import sentence_encoder
 
 
 def related(request: str, name: str, function: dict[str, Any], similarity: float | None) -> bool:
@@ -33,37 +35,42 @@ def related(request: str, name: str, function: dict[str, Any], similarity: float
 
 
 def replay(folders: list[str], similarity: float | None) -> None:
-    before: collections.Counter[str] = collections.Counter()
-    after: collections.Counter[str] = collections.Counter()
-    total: collections.Counter[str] = collections.Counter()
-    items: dict[str, dict[str, BfclItem]] = {}
+    def kept_calls(row: dict[str, Any], item: BfclItem) -> list[Call]:
+        request = "\n".join(str(m.get("content", "")) for m in item.messages if m.get("role") == "user")
+        functions = {f["name"]: f for f in item.functions}
+        return [
+            Call(call["name"], call["arguments"])
+            for call in row["calls"]
+            if names_written_ids(request, call["arguments"])
+            or related(request, call["name"], functions.get(call["name"], {}), similarity)
+        ]
+
+    replay_bfcl(folders, kept_calls, label_by_folder=True)
+
+
+def irrelevance_cosines(folders: list[str]) -> None:
+    """`--cosines`: each logged call of an irrelevance item whose tool shares no word with the request, with the
+    encoder's cosine (what `tool_similarity` is compared against), lowest first."""
+    found: list[tuple[float, str, str]] = []
+    items = {i.id: i for i in load_category("irrelevance")}
     for folder in folders:
         for line in Path(folder, "items.jsonl").read_text().splitlines():
             row = json.loads(line)
-            category = row["category"]
-            if row.get("system", "rixin") != "rixin" or category.startswith("exec"):
+            if row["category"] != "irrelevance" or row.get("system", "rixin") != "rixin":
                 continue
-            if category not in items:
-                items[category] = {i.id: i for i in load_category(category)}
-            item = items[category][row["id"]]
+            item = items[row["id"]]
             request = "\n".join(str(m.get("content", "")) for m in item.messages if m.get("role") == "user")
             functions = {f["name"]: f for f in item.functions}
-            kept = []
             for call in row["calls"]:
                 function = functions.get(call["name"], {})
-                written = names_written_ids(request, call["arguments"])
-                if written or related(request, call["name"], function, similarity):
-                    kept.append(Call(call["name"], call["arguments"]))
-            verdict = check_item(category, kept, item.functions, item.gold)
-            total[category] += 1
-            before[category] += row["passed"]
-            after[category] += verdict.passed
-            if verdict.passed != row["passed"]:
-                change = "fixed" if verdict.passed else "LOST"
-                print(f"{change:5} {folder} {row['id']:24} kept {len(kept)} of {len(row['calls'])} calls")
-    for category in sorted(total):
-        n = total[category]
-        print(f"{category:18} n={n:3}  {before[category] / n:6.1%} -> {after[category] / n:6.1%}")
+                description = function.get("description", "")
+                if not shares_words(request, tool_words(call["name"], description, function.get("parameters", {}))):
+                    cosine = sentence_encoder().similarity(request, tool_text(call["name"], description))
+                    found.append((cosine, row["id"], call["name"]))
+    calls = sum(len(json.loads(line)["calls"]) for f in folders for line in Path(f, "items.jsonl").read_text().splitlines() if json.loads(line)["category"] == "irrelevance")
+    print(f"irrelevance calls: {calls}; sharing no word with the request: {len(found)}")
+    for cosine, item_id, name in sorted(found):
+        print(f"{cosine:6.3f}  {item_id:20} {name}")
 
 
 def exec_gold(similarity: float | None) -> None:
@@ -89,5 +96,8 @@ if __name__ == "__main__":
         at = arguments.index("--similarity")
         threshold = float(arguments[at + 1])
         del arguments[at : at + 2]
+    if "--cosines" in arguments:
+        irrelevance_cosines([a for a in arguments if a != "--cosines"])
+        sys.exit()
     replay(arguments, threshold)
     exec_gold(threshold)

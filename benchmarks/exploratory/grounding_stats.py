@@ -10,13 +10,12 @@ that replaces a dropped call). Prints accuracy before → after per category and
 
 from __future__ import annotations
 
-import collections
-import json
 import sys
-from pathlib import Path
+from typing import Any
 
-from rixin.bench.bfcl import BfclItem, load_category
-from rixin.bench.checker import Call, check_item
+from bfcl_replay import replay_bfcl
+from rixin.bench.bfcl import BfclItem
+from rixin.bench.checker import Call
 from rixin.calling.parse import parse_tool_calls
 from rixin.calling.grounding import Context, Grounding, check_grounding, drop_ungrounded_optional
 
@@ -60,43 +59,25 @@ def recovered(raw: str) -> list[dict[str, object]]:
     return []
 
 
+def kept_calls(row: dict[str, Any], item: BfclItem) -> list[Call]:
+    context = Context("\n".join(str(m.get("content", "")) for m in item.messages))
+    schemas = {t["function"]["name"]: t["function"]["parameters"] for t in item.tools()}
+    if RECOVER:
+        calls = recovered(row["raw_output"]) or row["calls"]
+    else:
+        calls = row["calls"] or (recovered(row["raw_output"]) if UNDROP else [])
+    kept = [
+        Call(c["name"], c["arguments"])
+        for c in calls
+        if keep(check_grounding(c["arguments"], schemas.get(c["name"], {}), context))
+    ]
+    if OPTIONAL:
+        kept = [Call(c.name, drop_ungrounded_optional(c.arguments, schemas.get(c.name, {}), context)) for c in kept]
+    return kept
+
+
 def main() -> None:
-    before: collections.Counter[str] = collections.Counter()
-    after: collections.Counter[str] = collections.Counter()
-    total: collections.Counter[str] = collections.Counter()
-    items_cache: dict[str, dict[str, BfclItem]] = {}
-    for folder in [a for a in sys.argv[1:] if not a.startswith("--")]:
-        for line in Path(folder, "items.jsonl").read_text().splitlines():
-            row = json.loads(line)
-            category = row["category"]
-            if row.get("system", "rixin") != "rixin" or category.startswith("exec"):
-                continue
-            if category not in items_cache:
-                items_cache[category] = {i.id: i for i in load_category(category)}
-            item = items_cache[category][row["id"]]
-            context = Context("\n".join(str(m.get("content", "")) for m in item.messages))
-            schemas = {t["function"]["name"]: t["function"]["parameters"] for t in item.tools()}
-            if RECOVER:
-                calls = recovered(row["raw_output"]) or row["calls"]
-            else:
-                calls = row["calls"] or (recovered(row["raw_output"]) if UNDROP else [])
-            kept = [
-                Call(c["name"], c["arguments"])
-                for c in calls
-                if keep(check_grounding(c["arguments"], schemas.get(c["name"], {}), context))
-            ]
-            if OPTIONAL:
-                kept = [Call(c.name, drop_ungrounded_optional(c.arguments, schemas.get(c.name, {}), context)) for c in kept]
-            verdict = check_item(category, kept, item.functions, item.gold)
-            total[category] += 1
-            before[category] += row["passed"]
-            after[category] += verdict.passed
-            if verdict.passed != row["passed"]:
-                change = "fixed" if verdict.passed else "LOST"
-                print(f"{change:5} {category:18} {row['id']:24} kept {len(kept)} of {len(row['calls'])} calls")
-    for category in sorted(total):
-        n = total[category]
-        print(f"{category:18} n={n:3}  {before[category] / n:6.1%} -> {after[category] / n:6.1%}")
+    replay_bfcl([a for a in sys.argv[1:] if not a.startswith("--")], kept_calls)
 
 
 if __name__ == "__main__":

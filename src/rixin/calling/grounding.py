@@ -25,7 +25,7 @@ _CODE = re.compile(r"[A-Z]{2,4}")
 """An upper-case code (a currency, a state, an airport): derived from a name, not copied from the request."""
 _ABBREVIATION = re.compile(r"[a-z]{2,3}")
 """A unit or short form in lower case ("km", "mi", "kg"): written for a word of the request, not copied."""
-_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z_-]*\d[\w-]*")
+IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z_-]*\d[\w-]*")
 """An id: letters, then a digit somewhere ("FL101", "HT-MAD-1", "e3"). An id is copied whole or invented; none of
 its parts stands for it ("HT-MAD-1" is not in "Madrid")."""
 _MAX_ENTITY_WORDS = 4
@@ -98,7 +98,7 @@ class Context:
     def has_text(self, value: str) -> bool:
         if value.strip() in ("A", "I"):  # column "A" is not in "make a chart"
             return value.strip() in self.capitals
-        if _IDENTIFIER.fullmatch(value.strip()):
+        if IDENTIFIER.fullmatch(value.strip()):
             return value.strip().lower() in self.tokens
         if _ABBREVIATION.fullmatch(value.strip()) and self._abbreviates(value.strip()):
             return True

