@@ -28,6 +28,7 @@ from rixin.calling.constrain import (
 )
 from rixin.calling.families import Family, family_for_template
 from rixin.calling.fewshot import Example, nearest_examples
+from rixin.calling.formats import with_declared_formats
 from rixin.calling.grounding import Context, check_grounding, drop_ungrounded_optional
 from rixin.calling.options import CallingOptions, tuned_options
 from rixin.calling.parse import ParsedCall, ParseResult, parse_tool_calls, salvage_truncated
@@ -793,14 +794,14 @@ class _Run:
         if exact:
             max_calls = min(exact, max_calls)
         lark = tool_call_grammar(
-            self.allowed,
+            self.as_constrained(self.allowed),
             open_tag=self.family.call_open,
             close_tag=self.family.call_close,
             tags_are_tokens=tags_are_tokens,
             max_calls=max_calls,
             as_list=as_list,
             min_calls=max_calls if exact else 1,
-            sequence=sequence if self.parallel else sequence[:1],
+            sequence=self.as_constrained(sequence if self.parallel else sequence[:1]),
         )
         try:
             if self.parallel and as_list and self.options.parallel_bias and not exact:
@@ -816,6 +817,13 @@ class _Run:
             return self.constraint(model, lark, json_bounds=True)
         except GrammarError as error:
             raise ToolSchemaError(f"the tools' schemas cannot be compiled into a grammar: {error}") from error
+
+    def as_constrained(self, tools: Sequence[Tool]) -> list[Tool]:
+        """The tools as the call grammar holds them: with `declared_formats`, the date and time formats their
+        descriptions declare become patterns."""
+        if not self.options.declared_formats:
+            return list(tools)
+        return [replace(t, parameters=with_declared_formats(t.parameters)) for t in tools]
 
     # -- endpoint --------------------------------------------------------------------------------------------
     def on_endpoint(

@@ -124,6 +124,10 @@ class CallingOptions:
     tools sharing words with its first task). 0: off. Among 30 tools (BFCL seed 0, 100 multi-function items),
     the best 3 kept every needed tool for 78% of them, 3 plus 1 per clause for 98% (4.1 tools on average;
     benchmarks/exploratory/shortlist_ranks.py)."""
+    declared_formats: bool = True
+    """Under the constraint, a string parameter whose description declares a date or time format ("as YYYY-MM-DD",
+    "Format: HH:MM") is held to it, as if the schema had that `pattern` (rixin.calling.formats): the 0.5B wrote
+    "2025-07-26T12:00:00Z" for a day, which the API refused."""
     ground_optional: bool = True
     """For `auto` and `required`: drop optional arguments whose value (a number or short name) the conversation
     never gave, so the tool's default applies instead of the model's guess (`season="2023"` where the user
