@@ -23,8 +23,6 @@ from server.helpers import ScriptedModel, serve_in_thread
 SCRIPTS = {
     "cancel": ("cancel_event", {"event_id": "e3"}),
     "12:30": ("list_events", {"date": "2025-07-14"}),
-    "row": ("add_row", {"values": ["pens"]}),
-    "b6": ("read_cell", {"cell": "B6"}),
 }
 ASK = [Message(role="user", content="Cancel whatever I have at 12:30 on 2025-07-14.")]
 
@@ -47,26 +45,6 @@ def cancel_event(event_id: str) -> str:
         event_id: The event's id, e.g. "e1".
     """
     return "cancelled"
-
-
-@tool(read_only=True)
-def read_cell(cell: str) -> float:
-    """Read one cell of the sheet.
-
-    Args:
-        cell: The cell, e.g. "B2".
-    """
-    return 36.0
-
-
-@tool
-def add_row(values: list[str | float]) -> str:
-    """Add a row at the end of the sheet.
-
-    Args:
-        values: The row's cells, left to right.
-    """
-    return "added"
 
 
 @pytest.fixture(scope="module")
@@ -103,11 +81,3 @@ def test_no_lookup_when_no_tool_says_it_only_reads(endpoint: EndpointModel) -> N
     result = Engine(endpoint, CallingOptions(lookup_first=True)).chat(ASK, tools=[unmarked, cancel_event])
     assert not result.message.tool_calls
     assert [a.stage for a in result.attempts] == ["call", "answer"]
-
-
-@pytest.mark.parametrize("on", [True, False])
-def test_read_named_first_asks_the_endpoint_for_the_read_the_request_names(endpoint: EndpointModel, on: bool) -> None:
-    ask = [Message(role="user", content="Add a row for pens with as many units as B6.")]
-    result = Engine(endpoint, CallingOptions(read_named_first=on)).chat(ask, tools=[read_cell, add_row])
-    names = [c.function.name for c in result.message.tool_calls or []]
-    assert names == (["read_cell"] if on else ["add_row"])

@@ -5,7 +5,7 @@ values the request did give."""
 from __future__ import annotations
 
 from rixin.calling import CallingOptions, Engine
-from rixin.calling.relevance import fits, ids_left_unread, names_written_ids, shares_words, tool_text, tool_words
+from rixin.calling.relevance import fits, names_written_ids, shares_words, tool_text, tool_words
 from rixin.tools import tool
 from rixin.types import Message
 
@@ -132,11 +132,3 @@ def test_the_engine_keeps_calls_of_tools_that_only_read() -> None:
     model = ScriptedModel([call_text(("list_harbours", {"country": "France"}))])
     result = Engine(model, NO_PLAN).chat(ask, tools=[lookup])
     assert summary(result) == [("list_harbours", {"country": "France"})]
-
-
-def test_ids_left_unread_are_those_no_value_holds_outside_a_formula() -> None:
-    assert ids_left_unread("Put 0 in B4", [{"cell": "B4", "value": 0}]) == []
-    assert ids_left_unread("Total B2:B7 into B8", [{"range": "B2:B7"}, {"cell": "B8"}]) == []
-    assert ids_left_unread("Units as in B6, price 0.5", [{"values": ["Erasers", 0.5]}]) == ["B6"]
-    assert ids_left_unread("B5 minus B2 into E5", [{"cell": "E5", "value": "=(B5-B2)"}]) == ["B5", "B2"]
-    assert ids_left_unread("Cancel both e3 and e6", [{"event_id": "e3"}]) == ["e6"]

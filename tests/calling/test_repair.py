@@ -725,23 +725,6 @@ def test_lookup_first_is_not_taken_when_no_tool_reads_or_the_dropped_call_only_r
     assert result.message.content == "Which day?" and len(reading.prompts) == 2
 
 
-def test_lookup_first_turns_to_the_reading_tools_not_yet_tried_while_lookups_rest_on_invented_values() -> None:
-    ask = [Message(role="user", content="Cancel whatever I have at 12:30 on 2025-07-14.")]
-    options = CallingOptions(constrained=False, lookup_first=True)
-    tools = [tool(list_events, read_only=True), tool(find_free_slot, read_only=True), cancel_event]
-    invented = call_text(("cancel_event", {"event_id": "e3"}))
-    guessed_slot = call_text(("find_free_slot", {"date": "2024-03-09"}))
-    listing = call_text(("list_events", {"date": "2025-07-14"}))
-    model = ScriptedModel([invented, guessed_slot, listing])
-    result = Engine(model, options).chat(ask, tools=tools)
-    assert summary(result) == [("list_events", {"date": "2025-07-14"})]
-    guessed_day = call_text(("list_events", {"date": "2024-03-09"}))
-    exhausted = ScriptedModel([invented, guessed_slot, guessed_day, "Which event?"])
-    result = Engine(exhausted, options).chat(ask, tools=tools)
-    # each reading tool is offered once: after both lookups rested on invented dates, words
-    assert result.message.content == "Which event?" and len(exhausted.prompts) == 4
-
-
 def test_plan_as_calls_holds_the_plan_to_lines_that_call_a_tool() -> None:
     ask = [Message(role="user", content="Weather in Paris and in Rome?")]
     calls = listed(("get_weather", {"city": "Paris"}), ("get_weather", {"city": "Rome"}))
@@ -910,42 +893,3 @@ def test_one_planned_call_is_generated_again() -> None:
     options = CallingOptions(plan_as_calls=True, ground_calls=False)
     result = Engine(model, options).chat(ASK, tools=TOOLS, tool_choice="required")
     assert [a.stage for a in result.attempts] == ["plan", "call"] and model.outputs == []
-
-
-def add_row(values: list[str | float]) -> str:
-    """Add a row at the end of the sheet.
-
-    Args:
-        values: The row's cells, left to right.
-    """
-    return "added"
-
-
-READ_NAMED = CallingOptions(constrained=False, read_named_first=True)
-READING_SHEET = [tool(read_cell, read_only=True), write_cell, add_row]
-FORMULA = ("write_cell", {"cell": "E5", "value": "=(B5-B2)"})
-DIFFERENCE = "Write the units in B5 minus those in B2 into E5."
-
-
-def test_read_named_first_reads_the_cells_a_formula_only_names() -> None:
-    reads = listed(("read_cell", {"cell": "B5"}), ("read_cell", {"cell": "B2"}))
-    model = ScriptedModel([call_text(FORMULA), reads])
-    result = Engine(model, READ_NAMED).chat([Message(role="user", content=DIFFERENCE)], tools=READING_SHEET)
-    assert summary(result) == [("read_cell", {"cell": "B5"}), ("read_cell", {"cell": "B2"})]
-    # without the option, or with nothing that says it only reads, the formula is written
-    for options, tools in ((replace(READ_NAMED, read_named_first=False), READING_SHEET), (READ_NAMED, SHEET)):
-        model = ScriptedModel([call_text(FORMULA)])
-        result = Engine(model, options).chat([Message(role="user", content=DIFFERENCE)], tools=tools)
-        assert summary(result) == [FORMULA] and len(model.prompts) == 1
-
-
-def test_read_named_first_keeps_the_first_calls_when_the_read_is_invented_or_the_ids_are_used() -> None:
-    ask = [Message(role="user", content="Add a row for pens with as many units as B6.")]
-    row = ("add_row", {"values": ["pens"]})
-    model = ScriptedModel([call_text(row), call_text(("read_cell", {"cell": "Z9"}))])
-    result = Engine(model, READ_NAMED).chat(ask, tools=READING_SHEET)
-    assert summary(result) == [row] and len(model.prompts) == 2  # Z9 rests on nothing: the row stands
-    written = ("write_cell", {"cell": "C3", "value": 5})
-    model = ScriptedModel([call_text(written)])
-    result = Engine(model, READ_NAMED).chat([Message(role="user", content="Write 5 into C3.")], tools=READING_SHEET)
-    assert summary(result) == [written] and len(model.prompts) == 1

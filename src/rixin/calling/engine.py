@@ -44,7 +44,7 @@ from rixin.calling.plan import (
     planned_tool,
 )
 from rixin.calling.prompt import render_prompt
-from rixin.calling.relevance import fits, ids_left_unread, names_written_ids
+from rixin.calling.relevance import fits, names_written_ids
 from rixin.calling.results import with_comparison
 from rixin.calling.shortlist import shortlist
 from rixin.errors import EndpointError, ToolSchemaError
@@ -193,9 +193,7 @@ class _Run:
         self._context: Context | None = None
         self.self_checked = False
         self.retried_others = False
-        self.lookup_pool: list[Tool] | None = None  # `lookup_first`: the tools that read, once a lookup began
-        self.lookups_tried: set[str] = set()
-        self.acted_instead: tuple[_Checked, str] | None = None  # `read_named_first`: the calls a lookup went before
+        self.looked_up = False
         self.counted_plan: list[str] = []  # the plan lines that counted, for `plan_fallback`
         self.plan_done = False  # `plan_tools`: every counted line of the plan repeats a call already made
         self.plan_holds_tools = False  # `plan_tools`: each call must use the tool its counted line names
@@ -527,14 +525,7 @@ class _Run:
         dropped = {call.function.name for call in checked.calls}
         checked, missing = self.ground(checked)
         if checked.calls:
-            reading = self.reads_first(checked)
-            if not reading:
-                return self.calls_result(checked, raw)
-            self.allowed, self.acted_instead = reading, (checked, raw)
-            looked_up = self.call(model, self.conversation, plan=[])
-            return looked_up if looked_up.message.tool_calls else self.calls_result(checked, raw)
-        if self.acted_instead is not None:  # the lookup rested on invented values: act as the model first did
-            return self.calls_result(*self.acted_instead)
+            return self.calls_result(checked, raw)
         planned = self.planned_instead(dropped)
         if planned:
             names = {line_tool for _, line_tool in planned}
@@ -556,27 +547,13 @@ class _Run:
         finish = "length" if completion.finish_reason == "length" else "stop"
         return self.result(Message(role="assistant", content=completion.text), completion.text, finish)
 
-    def reads_first(self, checked: _Checked) -> list[Tool]:
-        """For `read_named_first`, before any tool result: the tools that only read (other than the calls' own),
-        when every call acts and the request wrote an id that none of them holds ("as many units as in B6" answered
-        with `add_row` and no B6: the model skipped reading it). None otherwise, and once per request."""
-        if not self.options.read_named_first or not self.grounds_calls() or self.acted_instead is not None:
-            return []
-        by_name = {t.name: t for t in self.allowed}
-        names = {call.function.name for call in checked.calls}
-        if any(name not in by_name or by_name[name].read_only for name in names):
-            return []
-        request = "\n".join(m.content or "" for m in self.conversation if m.role == "user")
-        if not ids_left_unread(request, [call.parsed_arguments() for call in checked.calls]):
-            return []
-        return [t for t in self.allowed if t.read_only and t.name not in names]
-
     def second_chance(self, dropped: set[str]) -> list[Tool]:
-        """The tools to generate the calls once more with before answering in words, when every call was dropped:
-        `lookup_first`'s tools that only read, else (once per request) `retry_other_tools`'s other tools. The
-        model skipped ahead (cancel event "e3" that nobody named): a lookup may find the value first."""
+        """The tools to generate the calls once more with before answering in words, when every call was dropped
+        (each chance once per request): `lookup_first`'s tools that only read, else `retry_other_tools`'s other
+        tools. The model skipped ahead (cancel event "e3" that nobody named): a lookup may find the value first."""
         lookups = self.lookups(dropped)
         if lookups:
+            self.looked_up = True
             return lookups
         others = [t for t in self.allowed if t.name not in dropped]
         if self.options.retry_other_tools and others and not self.retried_others:
@@ -585,20 +562,15 @@ class _Run:
         return []
 
     def lookups(self, dropped: set[str]) -> list[Tool]:
-        """For `lookup_first`: the tools that only read, other than those of the `dropped` calls, when one of those
-        calls would have acted (none when every dropped call only read, or no tool says it only reads); then,
-        while the lookup's own calls rest on values nobody gave, the reading tools not yet tried. A lookup with
-        an invented value finds nothing ("a free 60-minute slot" where the request named no length), while
-        another reading tool may take only what the request says (list the day's events)."""
-        if not self.options.lookup_first:
+        """For `lookup_first`, once per request: the tools that only read, other than the `dropped` calls' tools,
+        when one of those calls would have acted (none when every dropped call only read, or no tool says it
+        only reads)."""
+        if not self.options.lookup_first or self.looked_up:
             return []
-        if self.lookup_pool is None:
-            by_name = {t.name: t for t in self.allowed}
-            if all(by_name[name].read_only for name in dropped if name in by_name):
-                return []
-            self.lookup_pool = [t for t in self.allowed if t.read_only]
-        self.lookups_tried |= dropped
-        return [t for t in self.lookup_pool if t.name not in self.lookups_tried]
+        by_name = {t.name: t for t in self.allowed}
+        if all(by_name[name].read_only for name in dropped if name in by_name):
+            return []
+        return [t for t in self.allowed if t.read_only and t.name not in dropped]
 
     def planned_instead(self, dropped: set[str]) -> list[tuple[str, str]]:
         """For `plan_fallback`: the counted plan lines with the tool each names, when every counted line names
@@ -874,15 +846,7 @@ class _Run:
                 dropped = {call.function.name for call in checked.calls}
                 checked, missing = self.ground(checked)
                 if checked.calls:
-                    reading = self.reads_first(checked)
-                    if not reading:
-                        return self.calls_result(checked, result.raw_output)
-                    self.acted_instead = (checked, result.raw_output)
-                    self.tools = self.allowed = reading
-                    looked_up = self.on_endpoint(model, response_format, on_text)
-                    return looked_up if looked_up.message.tool_calls else self.calls_result(checked, result.raw_output)
-                if self.acted_instead is not None:
-                    return self.calls_result(*self.acted_instead)
+                    return self.calls_result(checked, result.raw_output)
                 second_chance = self.second_chance(dropped)
                 if second_chance:  # an endpoint is offered only these tools
                     self.tools = self.allowed = second_chance

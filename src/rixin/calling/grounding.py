@@ -29,8 +29,7 @@ IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z_-]*\d[\w-]*")
 """An id: letters, then a digit somewhere ("FL101", "HT-MAD-1", "e3"). An id is copied whole or invented; none of
 its parts stands for it ("HT-MAD-1" is not in "Madrid")."""
 _MAX_ENTITY_WORDS = 4
-COMPOSED = re.compile(r"[(){}\[\];=\n]|\b(?:def|import|select|print)\b", re.IGNORECASE)
-"""A value the model composed (code, a formula, a query), not copied from the request."""
+_COMPOSED = re.compile(r"[(){}\[\];=\n]|\b(?:def|import|select|print)\b", re.IGNORECASE)
 _NUMBER_WORDS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
@@ -159,7 +158,7 @@ def check_grounding(arguments: dict[str, Any], schema: dict[str, Any], context: 
             if not context.has_number(float(value)):
                 missing.append(str(value))
         elif isinstance(value, str):
-            if not value.strip() or len(value.split()) > _MAX_ENTITY_WORDS or COMPOSED.search(value):
+            if not value.strip() or len(value.split()) > _MAX_ENTITY_WORDS or _COMPOSED.search(value):
                 return
             if _CODE.fullmatch(value.strip()):
                 return

@@ -137,16 +137,9 @@ class CallingOptions:
     (its tool does not say it only reads, `Tool.read_only`), generate the calls once more with only the tools
     that read (a search, a list), before answering in words: the model skipped the lookup that finds the id it
     invented (`cancel_event(event_id="e3")` for "cancel whatever I have at 12:30"). The lookup's calls are
-    grounded too; while they rest on invented values, the reading tools not yet tried are offered next. An
-    endpoint is asked again with only those tools. No effect where no tool says it only reads (OpenAI tool dicts
-    without annotations). On for the 1.5B (its multi-step tasks 46.7% → 60.0%); 0.0 on the
+    grounded too; an endpoint is asked again with only those tools. No effect where no tool says it only reads
+    (OpenAI tool dicts without annotations). On for the 1.5B (its multi-step tasks 46.7% → 60.0%); 0.0 on the
     0.5B, which stops after the lookup (docs/results.md §22)."""
-    read_named_first: bool = False
-    """Before any tool result: when every call of the reply acts and the request wrote an id or address that none
-    of them holds as a value ("the same number of units as in B6" answered with `add_row` alone; a formula
-    "=(B5-B2)" written where the numbers are wanted), generate the calls once more with only the tools that read
-    (`Tool.read_only`). The lookup's calls are grounded too; when none is left, or none is made, the first calls
-    stand. No effect where no tool says it only reads."""
     retry_other_tools: bool = False
     """With `ground_calls`: when every call of the reply rests on values nobody gave, generate the calls once more
     without the tools those calls used (they are still shown), before answering in words. The model often skips

@@ -30,7 +30,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from rixin.calling.grounding import COMPOSED, IDENTIFIER
+from rixin.calling.grounding import IDENTIFIER
 from rixin.models.embedding import EncoderMissingError, sentence_encoder
 
 _log = logging.getLogger(__name__)
@@ -112,24 +112,6 @@ def names_written_ids(request: str, arguments: dict[str, Any]) -> bool:
         elif isinstance(value, str) and any(f.lower() in written for f in _ID_IN_TEXT.findall(value)):
             return True
     return False
-
-
-def ids_left_unread(request: str, arguments: list[dict[str, Any]]) -> list[str]:
-    """The ids or addresses the request wrote ("B6", "e3") that none of the `arguments` holds as a value: the call
-    acts on something else and needs what that record holds ("as many units as in B6"). A formula ("=(B5-B2)")
-    names cells without their values, so it does not count as holding them."""
-    used: set[str] = set()
-    stack: list[Any] = list(arguments)
-    while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-        elif isinstance(value, str) and not COMPOSED.search(value):
-            used |= {found.lower() for found in _ID_IN_TEXT.findall(value)}
-    written = dict.fromkeys(_ID_IN_TEXT.findall(request))
-    return [found for found in written if found.lower() not in used]
 
 
 def shares_words(request: str, tool_stems: frozenset[str]) -> bool:
