@@ -893,3 +893,29 @@ def test_one_planned_call_is_generated_again() -> None:
     options = CallingOptions(plan_as_calls=True, ground_calls=False)
     result = Engine(model, options).chat(ASK, tools=TOOLS, tool_choice="required")
     assert [a.stage for a in result.attempts] == ["plan", "call"] and model.outputs == []
+
+
+@pytest.mark.parametrize("cover", [True, False])
+def test_cover_clauses_makes_the_call_a_clause_no_call_served_before_answering(cover: bool) -> None:
+    money = ("convert_currency", {"amount": 20, "from_currency": "EUR", "to_currency": "USD"})
+    # the plan holds only the call made: without the option, the model answers; with it, the clause about
+    # converting money (its words shared with convert_currency, a tool not called yet) gets its call
+    model = ScriptedModel(["<tool_call>", ' get_weather(city="Paris")\n', listed(money) if cover else "8 degrees."])
+    result = Engine(model, replace(FOLLOW, cover_clauses=cover)).chat(weather_then_money(), tools=TOOLS)
+    if cover:
+        assert summary(result) == [money]
+        assert [a.stage for a in result.attempts] == ["decide", "plan", "fallback"]
+    else:
+        assert result.message.content == "8 degrees." and not result.message.tool_calls
+
+
+def test_cover_clauses_answers_when_every_clause_has_had_its_call() -> None:
+    money = {"amount": 20, "from_currency": "EUR", "to_currency": "USD"}
+    conversation = [
+        *weather_then_money(),
+        Message(role="assistant", tool_calls=[call("convert_currency", money, "c2")]),
+        Message(role="tool", tool_call_id="c2", name="convert_currency", content="21.6"),
+    ]
+    model = ScriptedModel(["<tool_call>", ' get_weather(city="Paris")\n2. convert_currency(amount=20)\n', "Done."])
+    result = Engine(model, replace(FOLLOW, cover_clauses=True)).chat(conversation, tools=TOOLS)
+    assert result.message.content == "Done." and not result.message.tool_calls

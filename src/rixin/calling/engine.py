@@ -44,9 +44,9 @@ from rixin.calling.plan import (
     planned_tool,
 )
 from rixin.calling.prompt import render_prompt
-from rixin.calling.relevance import fits, names_written_ids
+from rixin.calling.relevance import fits, names_written_ids, tools_sharing_words
 from rixin.calling.results import with_comparison
-from rixin.calling.shortlist import shortlist
+from rixin.calling.shortlist import clauses, shortlist
 from rixin.errors import EndpointError, ToolSchemaError
 from rixin.models import EndpointModel, LlamaModel
 from rixin.models.llama import Completion
@@ -193,6 +193,7 @@ class _Run:
         self._context: Context | None = None
         self.self_checked = False
         self.retried_others = False
+        self.covered_clauses = False  # `cover_clauses`: once per request
         self.looked_up = False
         self.counted_plan: list[str] = []  # the plan lines that counted, for `plan_fallback`
         self.plan_done = False  # `plan_tools`: every counted line of the plan repeats a call already made
@@ -649,12 +650,34 @@ class _Run:
         return fits(request, tool.name, tool.description, tool.parameters, self.options.tool_similarity)
 
     def final_answer(self, model: LlamaModel) -> ChatResult:
-        """The model asked again for results it already has: make it answer from them, in words."""
+        """The model asked again for results it already has: make it answer from them, in words (with
+        `cover_clauses`, first the call a part of the request no call has served yet)."""
+        uncovered = self.uncovered_clause_tools()
+        if uncovered:
+            self.covered_clauses, self.allowed = True, uncovered
+            return self.call(model, self.conversation, plan=[])
         conversation = self.family.ask_for_answer(self.conversation)
         prompt = self.prompt(model, conversation, with_tools=False)
         completion = self.generate(model, prompt, "answer", constraint=self.constraint(model, text_grammar()))
         finish = "length" if completion.finish_reason == "length" else "stop"
         return self.result(Message(role="assistant", content=completion.text), completion.text, finish)
+
+    def uncovered_clause_tools(self) -> list[Tool]:
+        """For `cover_clauses`, after tool results, once per request: the tools that share a word with the first
+        clause of the user's request that shares words with some tools but with none of those called so far (none
+        when every such clause is served, or the request is one clause)."""
+        if not self.options.cover_clauses or self.covered_clauses or self.choice != "auto":
+            return []
+        if not any(m.role == "tool" for m in self.conversation):
+            return []
+        request = next((m.content or "" for m in reversed(self.conversation) if m.role == "user"), "")
+        parts = clauses(request)
+        called = {c.function.name for m in self.conversation for c in m.tool_calls or []}
+        for part in parts if len(parts) > 1 else []:
+            sharing = tools_sharing_words(part, self.tools)
+            if sharing and not any(t.name in called for t in sharing):
+                return sharing
+        return []
 
     def constraint(self, model: LlamaModel, lark: str, *, json_bounds: bool = False) -> GrammarConstraint:
         """`json_bounds`: the options' bounds on JSON numbers and lists apply (calls)."""

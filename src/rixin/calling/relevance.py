@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
 from rixin.calling.grounding import IDENTIFIER
 from rixin.models.embedding import EncoderMissingError, sentence_encoder
+from rixin.tools import Tool
 
 _log = logging.getLogger(__name__)
 
@@ -118,6 +120,14 @@ def shares_words(request: str, tool_stems: frozenset[str]) -> bool:
     """Whether the request says anything the tool is about (True when the request cannot be checked)."""
     stems = _request_stems(request)
     return stems is None or not stems or bool(stems & tool_stems)
+
+
+def tools_sharing_words(text: str, tools: Sequence[Tool]) -> list[Tool] | None:
+    """The tools that share a word stem with the text (None when the text is not in Latin script)."""
+    stems = _request_stems(text)
+    if stems is None:
+        return None
+    return [t for t in tools if stems & tool_words(t.name, t.description, t.parameters)]
 
 
 def tool_text(name: str, description: str) -> str:
