@@ -77,6 +77,7 @@ EMBEDDED_MODELS: dict[str, EmbeddedModel] = {
                 "shortlist_size": 3,
                 "shortlist_per_clause": 1,
                 "lookup_first": True,
+                "cover_clauses": True,
             },
         ),
         EmbeddedModel(
