@@ -154,11 +154,12 @@ class CallingOptions:
     """For `auto` after tool results: restate the user's request under the latest result and ask for the next
     call if the request needs one (small models otherwise describe the first result and stop)."""
     cover_clauses: bool = False
-    """After tool results, when the model would answer because its plan holds no call it has not made: if a clause
-    of the request ("…, and one room in the cheapest hotel") shares words with some tools but with none of those
-    called so far, generate one more call, restricted to those tools. The 1.5B booked the flight of "a flight and a
-    hotel" and answered, its plan never naming the hotel (clauses as `shortlist_per_clause` splits them; words as
-    `ground_tools` matches them). On for the 1.5B: its multi-step tasks 72% → 80% (docs/results.md §26)."""
+    """After tool results, when the engine would make the model answer (its plan holds no call it has not made, or
+    it repeats calls already answered): if a clause of the request ("…, and one room in the cheapest hotel") shares
+    words with some tools but with none of those called so far, generate one more call, restricted to those tools.
+    The 1.5B booked the flight of "a flight and a hotel" and answered, its plan never naming the hotel (clauses as
+    `shortlist_per_clause` splits them; words as `ground_tools` matches them). On for the 1.5B: its multi-step
+    tasks 72% → 80% (docs/results.md §26)."""
     compare_results: bool = True
     """After tool results: write each comparable field's lowest and highest record (numbers, dates, times) under
     the latest round of results (rixin.calling.results). Asked for "the cheapest flight", the 1.5B booked the
