@@ -52,6 +52,7 @@ def irrelevance_cosines(folders: list[str]) -> None:
     """`--cosines`: each logged call of an irrelevance item whose tool shares no word with the request, with the
     encoder's cosine (what `tool_similarity` is compared against), lowest first."""
     found: list[tuple[float, str, str]] = []
+    calls = 0
     items = {i.id: i for i in load_category("irrelevance")}
     for folder in folders:
         for line in Path(folder, "items.jsonl").read_text().splitlines():
@@ -61,13 +62,13 @@ def irrelevance_cosines(folders: list[str]) -> None:
             item = items[row["id"]]
             request = "\n".join(str(m.get("content", "")) for m in item.messages if m.get("role") == "user")
             functions = {f["name"]: f for f in item.functions}
+            calls += len(row["calls"])
             for call in row["calls"]:
                 function = functions.get(call["name"], {})
                 description = function.get("description", "")
                 if not shares_words(request, tool_words(call["name"], description, function.get("parameters", {}))):
                     cosine = sentence_encoder().similarity(request, tool_text(call["name"], description))
                     found.append((cosine, row["id"], call["name"]))
-    calls = sum(len(json.loads(line)["calls"]) for f in folders for line in Path(f, "items.jsonl").read_text().splitlines() if json.loads(line)["category"] == "irrelevance")
     print(f"irrelevance calls: {calls}; sharing no word with the request: {len(found)}")
     for cosine, item_id, name in sorted(found):
         print(f"{cosine:6.3f}  {item_id:20} {name}")

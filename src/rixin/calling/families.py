@@ -78,17 +78,15 @@ class Family:
         """The conversation with a note that the call the model had in mind rests on values nobody gave, or (the
         `unrelated` tools) does something other than what the request asks."""
         if missing:
-            note = (
-                f"\n\n(Do not call a function now: {'; '.join(missing)} would use values that this conversation "
-                "does not give. Reply to the user in one or two plain sentences: the answer if you know it, or a "
-                "question for the value that is missing.)"
-            )
+            why = f"{'; '.join(missing)} would use values that this conversation does not give"
+            otherwise = "a question for the value that is missing"
         else:
-            note = (
-                f"\n\n(Do not call a function now: {', '.join(unrelated or [])} does not do what this request "
-                "asks. Reply to the user in one or two plain sentences: the answer if you know it, or what you "
-                "cannot do.)"
-            )
+            why = f"{', '.join(unrelated or [])} does not do what this request asks"
+            otherwise = "what you cannot do"
+        note = (
+            f"\n\n(Do not call a function now: {why}. Reply to the user in one or two plain sentences: the answer "
+            f"if you know it, or {otherwise}.)"
+        )
         out = list(conversation)
         last = out[-1]
         out[-1] = last.model_copy(update={"content": (last.content or "") + note})

@@ -36,7 +36,7 @@ def declared_pattern(description: str) -> str | None:
             continue
         if re.fullmatch(_FIELD, piece):
             parts.append(r"\d{1,2}" if len(piece) == 1 else rf"\d{{{len(piece)}}}")
-        else:
+        else:  # a space as itself: Python's re.escape writes "\\ ", which the grammar's regex need not take
             parts.append(" " if piece == " " else re.escape(piece))
     return "^" + "".join(parts) + "$"
 
