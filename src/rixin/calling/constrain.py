@@ -87,6 +87,16 @@ def tool_call_grammar(
     return f'start: block{repeat} "\\n"?\nblock: {open_} "\\n" {one} "\\n" {close}\n'
 
 
+def continued_list_grammar(tools: Sequence[Tool], *, close_tag: str, tags_are_tokens: bool, max_calls: int) -> str:
+    """A Lark grammar for 1..max_calls more calls of `tools` continuing a JSON list of calls that the prompt opened
+    and ended with a comma: " {call}, {call}]" then the close tag."""
+    if not tools or max_calls < 1:
+        raise ValueError("a continued list needs a tool and room for a call")
+    close = _literal(close_tag, tags_are_tokens)
+    one = f"%json {json.dumps(call_schema(tools))}"
+    return f'start: " " call (", " call){{0,{max_calls - 1}}} "]\\n" {close} "\\n"?\ncall: {one}\n'
+
+
 def plan_grammar(max_lines: int, tool_names: Sequence[str] = ()) -> str:
     """A numbered list of 1..max_lines short lines, continuing a prompt that ends with "1.": the model's own
     count of the calls a request needs. With `tool_names`, each line is a call: one of those names, then "(" and
@@ -154,6 +164,11 @@ class GrammarConstraint:
     @property
     def error(self) -> str | None:
         return self._matcher.get_error() or None
+
+    def continues(self, text: str) -> None:
+        """The generated text continues `text`, which the prompt ends with (an open list of calls): the JSON
+        scanner reads it first, so that nesting depth counts from there."""
+        self._json.feed(text)
 
     def forced_tokens(self) -> list[int]:
         return list(self._matcher.compute_ff_tokens())

@@ -21,11 +21,13 @@ from rixin.calling.constrain import (
     GrammarConstraint,
     GrammarError,
     PlanConstraint,
+    continued_list_grammar,
     json_grammar,
     plan_grammar,
     text_grammar,
     tool_call_grammar,
 )
+from rixin.calling.enumerations import fan_out
 from rixin.calling.families import Family, family_for_template
 from rixin.calling.fewshot import Example, nearest_examples
 from rixin.calling.formats import with_declared_formats
@@ -44,7 +46,7 @@ from rixin.calling.plan import (
     planned_tool,
 )
 from rixin.calling.prompt import render_prompt
-from rixin.calling.relevance import fits, names_written_ids, tools_sharing_words
+from rixin.calling.relevance import best_tool_for, fits, names_written_ids, tools_sharing_words
 from rixin.calling.results import with_comparison
 from rixin.calling.shortlist import clauses, shortlist
 from rixin.errors import EndpointError, ToolSchemaError
@@ -194,6 +196,7 @@ class _Run:
         self.self_checked = False
         self.retried_others = False
         self.covered_clauses = False  # `cover_clauses`: once per request
+        self.completed_clauses = False  # `complete_clauses`: once per request
         self.looked_up = False
         self.counted_plan: list[str] = []  # the plan lines that counted, for `plan_fallback`
         self.plan_done = False  # `plan_tools`: every counted line of the plan repeats a call already made
@@ -526,7 +529,7 @@ class _Run:
         dropped = {call.function.name for call in checked.calls}
         checked, missing = self.ground(checked)
         if checked.calls:
-            return self.calls_result(checked, raw)
+            return self.calls_result(self.fanned_out(self.with_clause_calls(model, checked)), raw)
         planned = self.planned_instead(dropped)
         if planned:
             names = {line_tool for _, line_tool in planned}
@@ -547,6 +550,86 @@ class _Run:
             self.on_text(completion.text)
         finish = "length" if completion.finish_reason == "length" else "stop"
         return self.result(Message(role="assistant", content=completion.text), completion.text, finish)
+
+    def with_clause_calls(self, model: LlamaModel, checked: _Checked) -> _Checked:
+        """`complete_clauses`: the calls, plus those the model makes continuing their list with only the tools that
+        clauses no call used fit best, grounded as the calls were (once per request)."""
+        tools = self.clause_tools_not_called(checked.calls)
+        room = self.options.max_parallel_calls - len(checked.calls)
+        if not tools or room < 1:
+            return checked
+        self.completed_clauses = True
+        written = ", ".join(
+            json.dumps({"name": c.function.name, "arguments": c.parsed_arguments()}, ensure_ascii=False)
+            for c in checked.calls
+        )
+        opened = f"\n[{written},"
+        lark = continued_list_grammar(
+            self.as_constrained(tools),
+            close_tag=self.family.call_close,
+            tags_are_tokens=len(model.tokenize(self.family.call_open)) == 1,
+            max_calls=room,
+        )
+        constraint = CallListConstraint(
+            model.constraint_tokenizer(),
+            lark,
+            model.info.n_vocab,
+            greedy=self.generation.temperature <= 0,
+            continue_bias=self.options.parallel_bias,
+            max_number_digits=self.options.max_number_digits,
+            max_repeated_items=self.options.max_repeated_items,
+        )
+        constraint.continues(opened)
+        prompt = self.prompt(model, self.conversation) + self.family.call_open + opened
+        completion = self.generate(model, prompt, "clauses", constraint=constraint)
+        more = self.check(self.parse(f"{self.family.call_open}\n[{completion.text}"))
+        made = {_call_key(c.function.name, c.function.arguments) for c in checked.calls}
+        fresh = [c for c in more.calls if _call_key(c.function.name, c.function.arguments) not in made]
+        if more.problems or not fresh:
+            self.attempts[-1].error = "; ".join(more.problems) or "no call beyond those made"
+            return checked
+        extra, _ = self.ground(replace(more, calls=fresh))
+        return replace(checked, calls=checked.calls + extra.calls)
+
+    def fanned_out(self, checked: _Checked) -> _Checked:
+        """`fan_out_lists`: the calls, plus the same call with each value of a list the request writes where a call
+        holds one of them and none holds another (rixin.calling.enumerations)."""
+        if not self.options.fan_out_lists or not self.first_parallel_turn():
+            return checked
+        request = next((m.content or "" for m in reversed(self.conversation) if m.role == "user"), "")
+        calls = [(c.function.name, c.parsed_arguments()) for c in checked.calls]
+        more = fan_out(calls, request, self.schemas(), self.options.max_parallel_calls)[len(calls) :]
+        by_name = {t.name: t for t in self.allowed}
+        valid = [ToolCall.make(n, a) for n, a in more if n in by_name and not by_name[n].validate_arguments(a)]
+        if valid:
+            self.attempts.append(Attempt(stage="fan_out", raw_output=json.dumps([c.model_dump() for c in valid])))
+        return replace(checked, calls=checked.calls + valid)
+
+    def first_parallel_turn(self) -> bool:
+        """Whether the calls are the first of a request that may take several at once, with or without a tool."""
+        return (
+            self.parallel
+            and self.choice in ("auto", "required")
+            and not any(m.role == "tool" for m in self.conversation)
+        )
+
+    def clause_tools_not_called(self, calls: list[ToolCall]) -> list[Tool]:
+        """For `complete_clauses`, before any tool result, with parallel calls in a list: for each clause of the
+        user's request, the tool that fits it best in words (`relevance.best_tool_for`), where no call used it."""
+        if (
+            not self.options.complete_clauses
+            or self.completed_clauses
+            or not self.first_parallel_turn()
+            or not self.as_list()
+            or not self.options.constrained
+        ):
+            return []
+        request = next((m.content or "" for m in reversed(self.conversation) if m.role == "user"), "")
+        parts = clauses(request)
+        called = {c.function.name for c in calls}
+        best = [best_tool_for(part, self.allowed) for part in parts] if len(parts) > 1 else []
+        names = {t.name for t in best if t is not None and t.name not in called}
+        return [t for t in self.allowed if t.name in names]
 
     def second_chance(self, dropped: set[str]) -> list[Tool]:
         """The tools to generate the calls once more with before answering in words, when every call was dropped

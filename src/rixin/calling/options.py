@@ -160,6 +160,17 @@ class CallingOptions:
     The 1.5B booked the flight of "a flight and a hotel" and answered, its plan never naming the hotel (clauses as
     `shortlist_per_clause` splits them; words as `ground_tools` matches them). On for the 1.5B: its multi-step
     tasks 72% → 80% (docs/results.md §26)."""
+    complete_clauses: bool = False
+    """Before any tool result, with parallel calls: when a clause of the request ("…, also provide the projected
+    population of tigers in Nepal") fits one tool best in words (two word stems or more shared, no tie) and no call
+    used it, the model continues its list of calls with only such tools; those calls are grounded as the first
+    ones were. The 0.5B stops its list after the first task's calls in most of the parallel_multiple items it
+    under-counts (docs/results.md §27)."""
+    fan_out_lists: bool = False
+    """Before any tool result, with parallel calls: where the request lists values ("the factorial of 5, 10 and
+    15", "in Bangladesh and India") and a call holds one of them as an argument while no call holds another, add the
+    same call with each other value (rixin.calling.enumerations). The 0.5B made the call for 15 alone. Replayed on
+    the seed-0 runs: 0.5B parallel 59% → 61%, nothing else changed; 1.5B unchanged (docs/results.md §27)."""
     compare_results: bool = True
     """After tool results: write each comparable field's lowest and highest record (numbers, dates, times) under
     the latest round of results (rixin.calling.results). Asked for "the cheapest flight", the 1.5B booked the

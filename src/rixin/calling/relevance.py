@@ -130,6 +130,19 @@ def tools_sharing_words(text: str, tools: Sequence[Tool]) -> list[Tool] | None:
     return [t for t in tools if stems & tool_words(t.name, t.description, t.parameters)]
 
 
+def best_tool_for(text: str, tools: Sequence[Tool], min_shared: int = 2) -> Tool | None:
+    """The one tool sharing the most word stems with the text, at least `min_shared` of them (None on a tie, when
+    none shares that many, or when the text is not in Latin script). One shared word is too weak a sign ("provide"
+    in the description of a chess club finder)."""
+    stems = _request_stems(text)
+    if not stems:
+        return None
+    shared = sorted(((len(stems & tool_words(t.name, t.description, t.parameters)), i) for i, t in enumerate(tools)))
+    if not shared or shared[-1][0] < min_shared or (len(shared) > 1 and shared[-2][0] == shared[-1][0]):
+        return None
+    return tools[shared[-1][1]]
+
+
 def tool_text(name: str, description: str) -> str:
     """A tool as one sentence for the encoder: its name in words, then its description."""
     return re.sub(r"[._]", " ", name) + ": " + description
