@@ -8,7 +8,7 @@ import llguidance
 import pytest
 
 from rixin.calling.constrain import GrammarConstraint, tool_call_grammar
-from rixin.calling.formats import declared_pattern, with_declared_formats
+from rixin.calling.formats import as_declared_fraction, declared_fraction, declared_pattern, with_declared_formats
 from rixin.tools import tool_from_openai
 
 
@@ -74,3 +74,60 @@ def test_the_grammar_holds_a_declared_date_to_its_format() -> None:
     assert accepts(start + '2025-07-26"}}\n</c>')
     assert not accepts(start + "2025-07-26T")
     assert not accepts(start + "26 July")
+
+
+@pytest.mark.parametrize(
+    ("description", "form"),
+    [
+        ("The annual interest rate, as a decimal.", "decimal"),
+        ("The rate in decimal form. Example, 5% is 0.05.", "decimal"),
+        ("The expected return. E.g. 5% = 0.05", "decimal"),
+        ("The growth rate, in percentage. Default is 1.2.", "percent"),
+        ("The annual rate of return.", None),  # says neither
+        ("The rate as a decimal or in percentage.", None),  # says both
+    ],
+)
+def test_declared_fraction(description: str, form: str | None) -> None:
+    assert declared_fraction(description) == form
+
+
+def test_a_share_given_as_a_percentage_takes_the_declared_form() -> None:
+    decimal, percent = "The rate, as a decimal.", "The rate in percentage."
+    asked = "Invest 5000 at 7% for 5 years, with 2.5 percent fees."
+    assert as_declared_fraction(7, decimal, asked) == 0.07
+    assert as_declared_fraction(2.5, decimal, asked) == 0.025
+    assert as_declared_fraction(0.07, percent, asked) == 7
+    assert as_declared_fraction(0.07, decimal, asked) == 0.07  # already in its form
+    assert as_declared_fraction(5, decimal, asked) == 5  # 5 is no percentage the user gave
+    assert as_declared_fraction(7, "The rate.", asked) == 7  # no form declared
+    assert as_declared_fraction(True, decimal, asked) is True
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_the_engine_writes_a_percentage_as_the_declared_decimal(on: bool) -> None:
+    from tests.calling.test_repair import ScriptedModel, listed, summary
+
+    from rixin.calling import CallingOptions, Engine
+    from rixin.types import Message
+
+    grow = tool_from_openai(
+        {
+            "type": "function",
+            "function": {
+                "name": "grow",
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "amount": {"type": "number", "description": "The amount."},
+                        "rate": {"type": "number", "description": "The yearly rate, as a decimal."},
+                    },
+                    "required": ["amount", "rate"],
+                },
+            },
+        }
+    )
+    model = ScriptedModel(["<tool_call>", listed(("grow", {"amount": 7, "rate": 7}))])
+    ask = [Message(role="user", content="Grow 7 dollars at 7% a year.")]
+    result = Engine(model, CallingOptions(plan_calls=False, declared_fractions=on)).chat(ask, tools=[grow])
+    # the amount's description declares no share: 7 stays 7 there
+    assert summary(result) == [("grow", {"amount": 7, "rate": 0.07 if on else 7})]

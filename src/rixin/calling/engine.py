@@ -30,7 +30,7 @@ from rixin.calling.constrain import (
 from rixin.calling.enumerations import fan_out
 from rixin.calling.families import Family, family_for_template
 from rixin.calling.fewshot import Example, nearest_examples
-from rixin.calling.formats import with_declared_formats
+from rixin.calling.formats import as_declared_fraction, with_declared_formats
 from rixin.calling.grounding import Context, check_grounding, drop_ungrounded_optional
 from rixin.calling.options import CallingOptions, tuned_options
 from rixin.calling.parse import ParsedCall, ParseResult, parse_tool_calls, salvage_truncated
@@ -507,7 +507,7 @@ class _Run:
     def ground(self, checked: _Checked) -> tuple[_Checked, list[str]]:
         """The calls less guessed optional arguments and, where `grounds_calls`, less the calls resting on values
         nobody gave; with what those lacked when no call is left (then also recorded on the last attempt)."""
-        checked = self.without_guessed_options(checked)
+        checked = self.in_declared_fractions(self.without_guessed_options(checked))
         if not self.grounds_calls():
             return checked, []
         kept, missing = self.split_grounded(checked.calls)
@@ -704,6 +704,25 @@ class _Run:
             arguments = call.parsed_arguments()
             kept = drop_ungrounded_optional(arguments, schemas.get(call.function.name, {}), context)
             calls.append(call if kept == arguments else ToolCall.make(call.function.name, kept, call.id))
+        return replace(checked, calls=calls)
+
+    def in_declared_fractions(self, checked: _Checked) -> _Checked:
+        """`declared_fractions`: shares the user gave as percentages, in the form each number's description declares
+        (rixin.calling.formats.as_declared_fraction)."""
+        if not self.options.declared_fractions:
+            return checked
+        said = "\n".join(m.content or "" for m in self.conversation if m.role == "user")
+        schemas, calls = self.schemas(), []
+        for call in checked.calls:
+            properties = schemas.get(call.function.name, {}).get("properties", {})
+            arguments = call.parsed_arguments()
+            converted = {
+                key: as_declared_fraction(value, str(properties[key].get("description", "")), said)
+                if isinstance(properties.get(key), dict) and properties[key].get("type") == "number"
+                else value
+                for key, value in arguments.items()
+            }
+            calls.append(call if converted == arguments else ToolCall.make(call.function.name, converted, call.id))
         return replace(checked, calls=calls)
 
     def split_grounded(self, calls: list[ToolCall]) -> tuple[list[ToolCall], list[str]]:

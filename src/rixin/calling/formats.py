@@ -60,3 +60,37 @@ def with_declared_formats(schema: dict[str, Any]) -> dict[str, Any]:
         pattern = declared_pattern(str(node.get("description", ""))) if free and "format" not in name else None
         changed[name] = {**node, "pattern": pattern} if pattern else node
     return {**schema, "properties": changed}
+
+
+_AS_DECIMAL = re.compile(
+    r"\b(?:as|in) (?:a )?decimal(?: form| format| fraction| value)?\b"
+    r"|\d+(?:\.\d+)?\s?%\s*(?:is|=|would be(?: represented as)?|should be|means|as)\s*0?\.\d+",
+    re.IGNORECASE,
+)
+_AS_PERCENTAGE = re.compile(r"\b(?:as a|in|in a) percent(?:age)?\b|\bpercentage\b", re.IGNORECASE)
+
+
+def declared_fraction(description: str) -> str | None:
+    """How a number's description asks for a share: "decimal" ("as a decimal", "5% is 0.05"), "percent" ("in
+    percentage"), or None when it says neither or both."""
+    decimal, percent = bool(_AS_DECIMAL.search(description)), bool(_AS_PERCENTAGE.search(description))
+    return "decimal" if decimal and not percent else "percent" if percent and not decimal else None
+
+
+def _percents(text: str) -> set[float]:
+    return {float(m) for m in re.findall(r"(\d+(?:\.\d+)?)\s?(?:%|percent\b|per cent\b)", text, re.IGNORECASE)}
+
+
+def as_declared_fraction(value: Any, description: str, text: str) -> Any:
+    """A number the model wrote for a share, in the form the description declares, when the text gave it as a
+    percentage: 5 → 0.05 where the description wants a decimal and the text says "5%"; 0.05 → 5 where it wants a
+    percentage. Anything else is returned as it was."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    form, given = declared_fraction(description), _percents(text)
+    if form == "decimal" and float(value) in given and value > 1:
+        return round(value / 100, 10)
+    if form == "percent" and 0 < value < 1 and round(value * 100, 8) in given:
+        converted = round(value * 100, 8)
+        return int(converted) if converted == int(converted) else converted
+    return value

@@ -128,6 +128,11 @@ class CallingOptions:
     """Under the constraint, a string parameter whose description declares a date or time format ("as YYYY-MM-DD",
     "Format: HH:MM") is held to it, as if the schema had that `pattern` (rixin.calling.formats): the 0.5B wrote
     "2025-07-26T12:00:00Z" for a day, which the API refused."""
+    declared_fractions: bool = True
+    """A number whose description declares a share's form ("as a decimal", "5% is 0.05"; or "in percentage") is
+    converted to it when the user gave that share as a percentage and the model wrote the other form (7 for "7%"
+    where 0.07 is declared): rixin.calling.formats.as_declared_fraction. Replayed on the seed-0 BFCL runs: the 1.5B
+    +1 item (simple_python), the 0.5B unchanged, none lost (docs/results.md §27)."""
     ground_optional: bool = True
     """For `auto` and `required`: drop optional arguments whose value (a number or short name) the conversation
     never gave, so the tool's default applies instead of the model's guess (`season="2023"` where the user
