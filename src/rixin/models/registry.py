@@ -57,7 +57,13 @@ EMBEDDED_MODELS: dict[str, EmbeddedModel] = {
             # shortlist_size, shortlist_per_clause: among 30 tools, keeping 12 → 5 passed 20% → 33% of padded BFCL
             # items at half the time (§19); keeping 3 plus each clause's best, 40% → 45% against 5 (§21).
             # cover_clauses: execution suite +1 task, none lost, same median time (§26).
-            calling_defaults={"shortlist_size": 3, "shortlist_per_clause": 1, "cover_clauses": True},
+            # complete_clauses: with fan_out_lists, parallel_multiple +1 (0 alone), execution suite unchanged (§27).
+            calling_defaults={
+                "shortlist_size": 3,
+                "shortlist_per_clause": 1,
+                "cover_clauses": True,
+                "complete_clauses": True,
+            },
         ),
         EmbeddedModel(
             name="qwen2.5-coder-1.5b",
