@@ -924,3 +924,34 @@ def test_cover_clauses_answers_when_every_clause_has_had_its_call() -> None:
     model = ScriptedModel(["<tool_call>", ' get_weather(city="Paris")\n2. convert_currency(amount=20)\n', "Done."])
     result = Engine(model, replace(FOLLOW, cover_clauses=True)).chat(conversation, tools=TOOLS)
     assert result.message.content == "Done." and not result.message.tool_calls
+
+
+@pytest.mark.parametrize(
+    ("request_text", "result", "answers"),
+    [
+        ("Write 4 into B2.", '"written"', True),  # one clause, one act done: answer
+        ("Write 4 into B2.", '{"error": "the sheet is locked"}', False),  # the act failed: the model goes on
+        ("Write 4 into B2. Then write 5 into B3.", '"written"', False),  # two clauses, one act so far
+    ],
+)
+def test_answer_when_acted_answers_once_each_clause_could_have_had_its_act(
+    request_text: str, result: str, answers: bool
+) -> None:
+    conversation = after_one_call(request_text, "write_cell", {"cell": "B2", "value": 4}, result)
+    tools = [tool(read_cell, read_only=True), write_cell]
+    then = "Done." if answers else "<tool_call>"
+    model = ScriptedModel([then, listed(("write_cell", {"cell": "B3", "value": 5}))])
+    options = CallingOptions(plan_calls=False, answer_when_acted=True)
+    outcome = Engine(model, options).chat(conversation, tools=tools)
+    if answers:
+        assert outcome.message.content == "Done." and [a.stage for a in outcome.attempts] == ["answer"]
+    else:
+        assert summary(outcome) == [("write_cell", {"cell": "B3", "value": 5})]
+
+
+def test_answer_when_acted_does_nothing_where_no_tool_says_it_only_reads() -> None:
+    conversation = after_one_call("Write 4 into B2.", "write_cell", {"cell": "B2", "value": 4}, '"written"')
+    model = ScriptedModel(["<tool_call>", listed(("write_cell", {"cell": "B3", "value": 4}))])
+    options = CallingOptions(plan_calls=False, answer_when_acted=True, ground_calls=False)
+    outcome = Engine(model, options).chat(conversation, tools=SHEET)
+    assert summary(outcome) == [("write_cell", {"cell": "B3", "value": 4})]

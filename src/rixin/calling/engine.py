@@ -313,6 +313,8 @@ class _Run:
         if not self.tools or self.choice == "none":
             return self.answer(model, response_format, on_text)
         self.on_text = on_text
+        if self.acted_enough():
+            return self.final_answer(model)
         prompt = self.prompt(model, self.conversation)
         planned_next = (
             self.next_call_planned(model, prompt) if self.choice == "auto" and self.options.plan_next else None
@@ -764,6 +766,24 @@ class _Run:
         finish = "length" if completion.finish_reason == "length" else "stop"
         return self.result(Message(role="assistant", content=completion.text), completion.text, finish)
 
+    def acted_enough(self) -> bool:
+        """`answer_when_acted`: after tool results, whether the calls that acted and succeeded (of tools other than
+        those that say they only read) are at least as many as the request's clauses (False where no tool says it
+        only reads: then nothing tells a lookup from an act)."""
+        if not self.options.answer_when_acted or self.choice != "auto" or not any(t.read_only for t in self.tools):
+            return False
+        results = {m.tool_call_id: m.content or "" for m in self.conversation if m.role == "tool"}
+        acting = {t.name for t in self.tools if not t.read_only}
+        acted = sum(
+            1
+            for m in self.conversation
+            if m.role == "assistant"
+            for c in m.tool_calls or []
+            if c.function.name in acting and c.id in results and not _failed(results[c.id])
+        )
+        request = next((m.content or "" for m in reversed(self.conversation) if m.role == "user"), "")
+        return acted > 0 and acted >= len(clauses(request))
+
     def uncovered_clause_tools(self) -> list[Tool]:
         """For `cover_clauses`, after tool results, once per request: the tools that share a word with the first
         clause of the user's request that shares words with some tools but with none of those called so far (none
@@ -1016,6 +1036,15 @@ def _calls_made(conversation: list[Message]) -> list[tuple[str, set[str]]]:
         if m.role == "assistant"
         for call in m.tool_calls or []
     ]
+
+
+def _failed(result: str) -> bool:
+    """Whether a tool's result reports a failure (a JSON object with an "error" key, as rixin's tools return)."""
+    try:
+        parsed = json.loads(result)
+    except ValueError:
+        return False
+    return isinstance(parsed, dict) and "error" in parsed
 
 
 def _scalars(value: Any) -> list[Any]:

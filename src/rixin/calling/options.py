@@ -158,6 +158,11 @@ class CallingOptions:
     remind_request: bool = False
     """For `auto` after tool results: restate the user's request under the latest result and ask for the next
     call if the request needs one (small models otherwise describe the first result and stop)."""
+    answer_when_acted: bool = False
+    """For `auto` after tool results: once the calls that acted and succeeded (tools that do not say they only read)
+    are at least as many as the clauses of the request, the model answers instead of calling again. With its plan
+    written as calls, the 0.5B followed a booking it was asked for with `cancel_booking` on the new booking's id
+    (docs/results.md §18, §27). No effect where no tool says it only reads."""
     cover_clauses: bool = False
     """After tool results, when the engine would make the model answer (its plan holds no call it has not made, or
     it repeats calls already answered): if a clause of the request ("…, and one room in the cheapest hotel") shares
