@@ -598,7 +598,7 @@ class _Run:
         holds one of them and none holds another (rixin.calling.enumerations)."""
         if not self.options.fan_out_lists or not self.first_parallel_turn():
             return checked
-        request = next((m.content or "" for m in reversed(self.conversation) if m.role == "user"), "")
+        request = self.last_request()
         calls = [(c.function.name, c.parsed_arguments()) for c in checked.calls]
         more = fan_out(calls, request, self.schemas(), self.options.max_parallel_calls)[len(calls) :]
         by_name = {t.name: t for t in self.allowed}
@@ -606,6 +606,10 @@ class _Run:
         if valid:
             self.attempts.append(Attempt(stage="fan_out", raw_output=json.dumps([c.model_dump() for c in valid])))
         return replace(checked, calls=checked.calls + valid)
+
+    def last_request(self) -> str:
+        """What the user said last (the request the clause and list checks read)."""
+        return next((m.content or "" for m in reversed(self.conversation) if m.role == "user"), "")
 
     def first_parallel_turn(self) -> bool:
         """Whether the calls are the first of a request that may take several at once, with or without a tool."""
@@ -626,7 +630,7 @@ class _Run:
             or not self.options.constrained
         ):
             return []
-        request = next((m.content or "" for m in reversed(self.conversation) if m.role == "user"), "")
+        request = self.last_request()
         parts = clauses(request)
         called = {c.function.name for c in calls}
         best = [best_tool_for(part, self.allowed) for part in parts] if len(parts) > 1 else []
@@ -781,7 +785,7 @@ class _Run:
             for c in m.tool_calls or []
             if c.function.name in acting and c.id in results and not _failed(results[c.id])
         )
-        request = next((m.content or "" for m in reversed(self.conversation) if m.role == "user"), "")
+        request = self.last_request()
         return acted > 0 and acted >= len(clauses(request))
 
     def uncovered_clause_tools(self) -> list[Tool]:
@@ -792,7 +796,7 @@ class _Run:
             return []
         if not any(m.role == "tool" for m in self.conversation):
             return []
-        request = next((m.content or "" for m in reversed(self.conversation) if m.role == "user"), "")
+        request = self.last_request()
         parts = clauses(request)
         called = {c.function.name for m in self.conversation for c in m.tool_calls or []}
         for part in parts if len(parts) > 1 else []:
