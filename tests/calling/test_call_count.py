@@ -172,3 +172,21 @@ def test_nested_lists_count_their_own_items() -> None:
 def test_a_number_may_go_on_where_an_equal_item_would_end() -> None:
     grid = LIST_OPENING + '"items": ["x"], "grid": [['
     assert allowed_after(list_constraint(2), grid + "5, 5") >= {"0", "]"}  # 55 is another item
+
+
+def text_constraint(max_repeats: int | None) -> GrammarConstraint:
+    lark = tool_call_grammar(
+        [LIST_TOOL], open_tag="<tool_call>", close_tag="</tool_call>", tags_are_tokens=False, max_calls=1
+    )
+    return GrammarConstraint(TOKENIZER, lark, VOCAB, greedy=True, max_repeated_text=max_repeats)
+
+
+def test_a_string_looping_over_one_stretch_ends_at_the_limit() -> None:
+    sentence = "The novel is known for its use of the famous characters of the age. "  # 69 characters
+    looping = LIST_OPENING + '"items": ["' + sentence * 3
+    assert "T" in allowed_after(text_constraint(4), looping)  # its last 60 characters occur three times
+    assert allowed_after(text_constraint(4), looping + sentence) == {'"'}  # four times: only the close
+    assert "T" in allowed_after(text_constraint(None), looping + sentence * 5)
+    # a long string without a repeated stretch goes on
+    varied = LIST_OPENING + '"items": ["' + " ".join(f"word{i}" for i in range(200))
+    assert " " in allowed_after(text_constraint(4), varied)

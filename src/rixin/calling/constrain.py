@@ -140,12 +140,15 @@ class GrammarConstraint:
         greedy: bool = False,
         max_number_digits: int | None = None,
         max_repeated_items: int | None = None,
+        max_repeated_text: int | None = None,
     ) -> None:
         """With `max_number_digits`, a JSON number outside strings ends after that many digits: JSON Schema
         bounds no number's length, and a small model can write `"distance": 1000000…` until its token limit
         (measured: the 0.5B among 30 tools, 1,600 tokens of zeros, an output that never closed). With
         `max_repeated_items`, a JSON list holding that many equal items in a row takes no more items: the 1.5B
-        wrote `"items": ["pumpkin", "pumpkin", …` until its token limit."""
+        wrote `"items": ["pumpkin", "pumpkin", …` until its token limit. With `max_repeated_text`, a JSON string whose
+        last `REPEAT_SPAN` characters already occur that many times in it ends there (the 0.5B wrote one sentence
+        about a novel over and over into a `detail` argument until its token limit: an output that never closed)."""
         import llguidance
 
         self._matcher = llguidance.LLMatcher(tokenizer, lark, log_level=0)
@@ -157,8 +160,9 @@ class GrammarConstraint:
         self._bitmask = np.full(((n_vocab + 31) // 32,), -1, dtype=np.int32)
         self._max_digits = max_number_digits
         self._max_repeats = max_repeated_items
+        self._max_text_repeats = max_repeated_text
         self._json = _JsonScanner()
-        self._scans_json = max_number_digits is not None or max_repeated_items is not None
+        self._scans_json = any(b is not None for b in (max_number_digits, max_repeated_items, max_repeated_text))
         self.mask_calls = 0
 
     @property
@@ -184,7 +188,20 @@ class GrammarConstraint:
             self._apply(logits, shortcut=False)
             self._end_list(logits)
             return
+        if self._max_text_repeats is not None and self._json.string_repeats() >= self._max_text_repeats:
+            self._apply(logits, shortcut=False)
+            self._end_string(logits)
+            return
         self._apply(logits, shortcut=self._greedy)
+
+    def _end_string(self, logits: Logits) -> None:
+        """Allow only the tokens that close the string (a quote first), when the grammar allows one."""
+        allowed = self.allowed_tokens()
+        closing = [int(t) for t in allowed if self._tokenizer.decode_bytes([int(t)])[:1] == b'"']
+        if closing and len(closing) < len(allowed):
+            keep = np.zeros(len(logits), dtype=bool)
+            keep[closing] = True
+            logits[~keep] = -np.inf
 
     def _end_number(self, logits: Logits) -> None:
         """Forbid the allowed tokens that would go on with the number (a digit, a decimal point, an exponent),
@@ -246,6 +263,7 @@ class CallListConstraint(GrammarConstraint):
         continue_bias: float,
         max_number_digits: int | None = None,
         max_repeated_items: int | None = None,
+        max_repeated_text: int | None = None,
     ) -> None:
         super().__init__(
             tokenizer,
@@ -254,6 +272,7 @@ class CallListConstraint(GrammarConstraint):
             greedy=greedy,
             max_number_digits=max_number_digits,
             max_repeated_items=max_repeated_items,
+            max_repeated_text=max_repeated_text,
         )
         self._bias = continue_bias
         self._scans_json = True
@@ -288,6 +307,10 @@ class _List:
         self.last, self.item = item, ""
 
 
+REPEAT_SPAN = 60
+"""How many trailing characters of a string `max_repeated_text` compares with the rest of it."""
+
+
 class _JsonScanner:
     """A minimal JSON scanner over generated text: nesting depth outside strings, the last significant
     character, how many digits the number being written has so far, and the open lists' items."""
@@ -300,6 +323,7 @@ class _JsonScanner:
         self.digits = 0
         self._open: list[_List | None] = []  # per open bracket: a list, or None for an object
         self._lists: list[_List] = []
+        self.string = ""  # the text of the string being written (outside a string: the last one's)
 
     def feed(self, text: str) -> None:
         for char in text:
@@ -314,9 +338,16 @@ class _JsonScanner:
         item = current.item.strip()
         return current.equal_in_a_row + 1 if item and item == current.last else 0
 
+    def string_repeats(self) -> int:
+        """Inside a string: how many times its last `REPEAT_SPAN` characters occur in it (0 when shorter)."""
+        if not self.in_string or len(self.string) < REPEAT_SPAN:
+            return 0
+        return self.string.count(self.string[-REPEAT_SPAN:])
+
     def _track(self, char: str) -> None:
         innermost = self._open[-1] if self._open else None
         if self.in_string:
+            self.string += char
             self._add(char, self._lists)
             if self.escaped:
                 self.escaped = False
@@ -330,7 +361,7 @@ class _JsonScanner:
         elif char not in ".eE+-":  # still the same number
             self.digits = 0
         if char == '"':
-            self.in_string = True
+            self.in_string, self.string = True, ""
         elif char in "[{":
             self.depth += 1
         elif char in "]}":

@@ -580,6 +580,7 @@ class _Run:
             continue_bias=self.options.parallel_bias,
             max_number_digits=self.options.max_number_digits,
             max_repeated_items=self.options.max_repeated_items,
+            max_repeated_text=self.options.max_repeated_text,
         )
         constraint.continues(opened)
         prompt = self.prompt(model, self.conversation) + self.family.call_open + opened
@@ -814,6 +815,7 @@ class _Run:
             greedy=self.generation.temperature <= 0,
             max_number_digits=self.options.max_number_digits if json_bounds else None,
             max_repeated_items=self.options.max_repeated_items if json_bounds else None,
+            max_repeated_text=self.options.max_repeated_text if json_bounds else None,
         )
 
     def as_list(self) -> bool:
@@ -934,6 +936,7 @@ class _Run:
                     continue_bias=self.options.parallel_bias,
                     max_number_digits=self.options.max_number_digits,
                     max_repeated_items=self.options.max_repeated_items,
+                    max_repeated_text=self.options.max_repeated_text,
                 )
             return self.constraint(model, lark, json_bounds=True)
         except GrammarError as error:

@@ -29,6 +29,11 @@ class CallingOptions:
     """With `constrained`: a list in a call takes no more items once it holds this many equal ones in a row (None:
     unbounded). The 1.5B wrote `"items": ["pumpkin", "pumpkin", …` for "three pumpkins" until its token limit:
     an output that does not parse (docs/results.md §23)."""
+    max_repeated_text: int | None = 4
+    """With `constrained`: a string in a call ends once its last 60 characters occur this many times in it (None:
+    unbounded). The 0.5B wrote one sentence about a novel over and over into a `detail` argument until its token
+    limit, 1,600 tokens: an output that does not parse (docs/results.md §27). Code or text that repeats a
+    60-character stretch four times is rare; a model looping does it within a few hundred characters."""
     parallel_bias: float = 4.0
     """Added to the log-odds of making one more call where the list of calls may end (0: off). Measured on
     Qwen2.5-Coder-0.5B (BFCL dev sample, seed 7, 15 items per category): 4.0 raised parallel from 7% to 33% and
