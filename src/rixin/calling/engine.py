@@ -27,7 +27,7 @@ from rixin.calling.constrain import (
     text_grammar,
     tool_call_grammar,
 )
-from rixin.calling.enumerations import fan_out
+from rixin.calling.enumerations import fan_out, scalars
 from rixin.calling.families import Family, family_for_template
 from rixin.calling.fewshot import Example, nearest_examples
 from rixin.calling.formats import as_declared_fraction, with_declared_formats
@@ -572,16 +572,7 @@ class _Run:
             tags_are_tokens=len(model.tokenize(self.family.call_open)) == 1,
             max_calls=room,
         )
-        constraint = CallListConstraint(
-            model.constraint_tokenizer(),
-            lark,
-            model.info.n_vocab,
-            greedy=self.generation.temperature <= 0,
-            continue_bias=self.options.parallel_bias,
-            max_number_digits=self.options.max_number_digits,
-            max_repeated_items=self.options.max_repeated_items,
-            max_repeated_text=self.options.max_repeated_text,
-        )
+        constraint = self.call_list_constraint(model, lark)
         constraint.continues(opened)
         prompt = self.prompt(model, self.conversation) + self.family.call_open + opened
         completion = self.generate(model, prompt, "clauses", constraint=constraint)
@@ -928,19 +919,23 @@ class _Run:
         )
         try:
             if self.parallel and as_list and self.options.parallel_bias and not exact:
-                return CallListConstraint(
-                    model.constraint_tokenizer(),
-                    lark,
-                    model.info.n_vocab,
-                    greedy=self.generation.temperature <= 0,
-                    continue_bias=self.options.parallel_bias,
-                    max_number_digits=self.options.max_number_digits,
-                    max_repeated_items=self.options.max_repeated_items,
-                    max_repeated_text=self.options.max_repeated_text,
-                )
+                return self.call_list_constraint(model, lark)
             return self.constraint(model, lark, json_bounds=True)
         except GrammarError as error:
             raise ToolSchemaError(f"the tools' schemas cannot be compiled into a grammar: {error}") from error
+
+    def call_list_constraint(self, model: LlamaModel, lark: str) -> CallListConstraint:
+        """A list of calls under `lark`, nudged to go on where it may end (`parallel_bias`), within the bounds."""
+        return CallListConstraint(
+            model.constraint_tokenizer(),
+            lark,
+            model.info.n_vocab,
+            greedy=self.generation.temperature <= 0,
+            continue_bias=self.options.parallel_bias,
+            max_number_digits=self.options.max_number_digits,
+            max_repeated_items=self.options.max_repeated_items,
+            max_repeated_text=self.options.max_repeated_text,
+        )
 
     def as_constrained(self, tools: Sequence[Tool]) -> list[Tool]:
         """The tools as the call grammar holds them: with `declared_formats`, the date and time formats their
@@ -1030,7 +1025,7 @@ _CALLED = re.compile(r"(?<![\w.])([A-Za-z_][\w.]*)\s*\(")
 def _argument_values(call: ToolCall) -> list[Any]:
     """The scalar values of a call's arguments (none when a client sent arguments that are not JSON)."""
     try:
-        return _scalars(call.parsed_arguments())
+        return scalars(call.parsed_arguments())
     except ValueError:
         return []
 
@@ -1052,15 +1047,6 @@ def _failed(result: str) -> bool:
     except ValueError:
         return False
     return isinstance(parsed, dict) and "error" in parsed
-
-
-def _scalars(value: Any) -> list[Any]:
-    """The scalar values inside arguments (nested lists and objects flattened)."""
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in _scalars(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in _scalars(v)]
-    return [value]
 
 
 def _call_key(name: str, arguments: str) -> tuple[str, str]:

@@ -49,11 +49,12 @@ def listed_values(request: str) -> list[list[str]]:
     return found
 
 
-def _scalars(value: Any) -> list[Any]:
+def scalars(value: Any) -> list[Any]:
+    """The scalar values inside a call's arguments (nested lists and objects flattened)."""
     if isinstance(value, dict):
-        return [s for v in value.values() for s in _scalars(v)]
+        return [s for v in value.values() for s in scalars(v)]
     if isinstance(value, list):
-        return [s for v in value for s in _scalars(v)]
+        return [s for v in value for s in scalars(v)]
     return [value]
 
 
@@ -95,7 +96,7 @@ def fan_out(calls: Sequence[Call], request: str, schemas: dict[str, dict[str, An
     """The calls, plus for each call holding one value of a listed run (as a whole argument) that no call holds
     another value of, the same call with each other value (at most `limit` calls in all)."""
     result = list(calls)
-    held = [s for _, arguments in calls for s in _scalars(arguments)]
+    held = [s for _, arguments in calls for s in scalars(arguments)]
     for members in listed_values(request):
         used = [m for m in members if any(_same(v, m) for v in held)]
         if len(used) != 1:
