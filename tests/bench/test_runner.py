@@ -689,7 +689,7 @@ def test_run_bench_starts_from_the_models_measured_defaults(words_only: _WordsOn
     )
     assert changed["meta"]["engine_options"]["plan_as_calls"] is False
     default = run_bench(suite="bfcl:irrelevance", model=None, out=tmp_path / "c", limit=1)
-    assert default["meta"]["engine_options"]["plan_as_calls"] is False
+    assert default["meta"]["engine_options"]["lookup_first"] is False  # the 0.5B's defaults: no lookup first
 
 
 def test_run_bench_rejects_bad_options(words_only: _WordsOnly, tmp_path: Path) -> None:

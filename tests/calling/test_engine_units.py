@@ -589,8 +589,17 @@ def test_tuned_options_apply_a_models_measured_defaults_then_the_changes() -> No
 
     assert tuned_options("qwen2.5-coder-1.5b").plan_as_calls is True
     assert tuned_options("qwen2.5-coder-1.5b").plan_tools is True
-    assert tuned_options("qwen2.5-coder-0.5b").plan_tools is False
-    assert tuned_options("qwen2.5-coder-0.5b") == CallingOptions(shortlist_size=3, shortlist_per_clause=1)
+    assert tuned_options("qwen2.5-coder-0.5b").answer_when_acted is True
+    assert tuned_options("qwen2.5-coder-1.5b").answer_when_acted is False
+    assert tuned_options("qwen2.5-coder-0.5b") == CallingOptions(
+        shortlist_size=3,
+        shortlist_per_clause=1,
+        cover_clauses=True,
+        complete_clauses=True,
+        plan_as_calls=True,
+        plan_tools=True,
+        answer_when_acted=True,
+    )
     assert tuned_options("qwen2.5-coder-1.5b").shortlist_size == 3
     assert tuned_options("some-endpoint-model") == CallingOptions()
     assert tuned_options("some-endpoint-model").shortlist_size is None

@@ -29,5 +29,5 @@ def test_the_plan_sets_the_call_count(qwen_engine: Engine, request_text: str, ex
     assert result.error is None
     calls = result.message.tool_calls or []
     got = [(c.name, c.parsed_arguments().get("city") or c.parsed_arguments().get("from_currency")) for c in calls]
-    assert got == expected
+    assert sorted(got) == sorted(expected)  # parallel calls: their order means nothing
     assert [a.stage for a in result.attempts][:2] == ["decide", "plan"]

@@ -749,7 +749,7 @@ def test_an_embedded_model_gets_its_measured_defaults_unless_options_are_given()
     assert Engine(model).options.cover_clauses is True
     model.info = dataclasses.replace(model.info, name="qwen2.5-coder-0.5b")
     assert Engine(model).options.cover_clauses is True
-    assert Engine(model).options.plan_as_calls is False
+    assert Engine(model).options.answer_when_acted is True
     assert Engine(model).options.complete_clauses is True
     assert Engine(model, NO_PLAN).options == NO_PLAN
 

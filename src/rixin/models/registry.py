@@ -58,11 +58,15 @@ EMBEDDED_MODELS: dict[str, EmbeddedModel] = {
             # items at half the time (§19); keeping 3 plus each clause's best, 40% → 45% against 5 (§21).
             # cover_clauses: execution suite +1 task, none lost, same median time (§26).
             # complete_clauses: with fan_out_lists, parallel_multiple +1 (0 alone), execution suite unchanged (§27).
+            # plan_as_calls, plan_tools, answer_when_acted: execution suite 40 → 47 of 74, none lost; BFCL −6 (§27).
             calling_defaults={
                 "shortlist_size": 3,
                 "shortlist_per_clause": 1,
                 "cover_clauses": True,
                 "complete_clauses": True,
+                "plan_as_calls": True,
+                "plan_tools": True,
+                "answer_when_acted": True,
             },
         ),
         EmbeddedModel(
