@@ -197,11 +197,9 @@ class GrammarConstraint:
     def _end_string(self, logits: Logits) -> None:
         """Allow only the tokens that close the string (a quote first), when the grammar allows one."""
         allowed = self.allowed_tokens()
-        closing = [int(t) for t in allowed if self._tokenizer.decode_bytes([int(t)])[:1] == b'"']
-        if closing and len(closing) < len(allowed):
-            keep = np.zeros(len(logits), dtype=bool)
-            keep[closing] = True
-            logits[~keep] = -np.inf
+        more = [int(t) for t in allowed if self._tokenizer.decode_bytes([int(t)])[:1] != b'"']
+        if len(more) < len(allowed):
+            logits[more] = -np.inf
 
     def _end_number(self, logits: Logits) -> None:
         """Forbid the allowed tokens that would go on with the number (a digit, a decimal point, an exponent),
