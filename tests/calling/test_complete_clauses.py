@@ -8,7 +8,6 @@ from typing import Any
 
 import llguidance
 import pytest
-from tests.calling.test_repair import TOOLS, ScriptedModel, listed, summary, tagged
 
 from rixin.calling import CallingOptions, Engine
 from rixin.calling.constrain import CallListConstraint, continued_list_grammar
@@ -16,6 +15,8 @@ from rixin.calling.relevance import best_tool_for
 from rixin.cli.demo_tools import convert_currency, get_weather
 from rixin.tools import tool
 from rixin.types import Message
+
+from .test_repair import TOOLS, ScriptedModel, listed, summary, tagged
 
 COMPLETE = CallingOptions(plan_calls=False, complete_clauses=True)
 WEATHER = ("get_weather", {"city": "Paris"})

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.calling.test_repair import TOOLS, ScriptedModel, listed, summary
 
 from rixin.calling import CallingOptions, Engine
 from rixin.calling.enumerations import fan_out, listed_values
 from rixin.types import Message
+
+from .test_repair import TOOLS, ScriptedModel, listed, summary
 
 
 @pytest.mark.parametrize(

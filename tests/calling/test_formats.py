@@ -105,10 +105,10 @@ def test_a_share_given_as_a_percentage_takes_the_declared_form() -> None:
 
 @pytest.mark.parametrize("on", [True, False])
 def test_the_engine_writes_a_percentage_as_the_declared_decimal(on: bool) -> None:
-    from tests.calling.test_repair import ScriptedModel, listed, summary
-
     from rixin.calling import CallingOptions, Engine
     from rixin.types import Message
+
+    from .test_repair import ScriptedModel, listed, summary
 
     grow = tool_from_openai(
         {
