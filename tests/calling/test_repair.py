@@ -955,3 +955,19 @@ def test_answer_when_acted_does_nothing_where_no_tool_says_it_only_reads() -> No
     options = CallingOptions(plan_calls=False, answer_when_acted=True, ground_calls=False)
     outcome = Engine(model, options).chat(conversation, tools=SHEET)
     assert summary(outcome) == [("write_cell", {"cell": "B3", "value": 4})]
+
+
+def test_plan_as_calls_after_results_leaves_the_first_plan_free_form() -> None:
+    ask = [Message(role="user", content="Read C3 and write double its value into E3.")]
+    plan = ' read_cell(cell="C3")\n2. write_cell(cell="E3", value=2 * read_cell("C3"))\n'
+    read, write = ("read_cell", {"cell": "C3"}), ("write_cell", {"cell": "E3", "value": 2})
+    later = replace(FOLLOW, plan_as_calls_after_results=True)
+    # Before any result the plan is not held to calls: nothing is cut at the dependent line, both lines count
+    # (with FOLLOW alone the read is made first, test_plan_tools_makes_the_read_before_the_write_that_needs_it).
+    first = Engine(ScriptedModel(["<tool_call>", plan, listed(read, write)]), later).chat(ask, tools=SHEET)
+    assert summary(first) == [read, write]
+    # After a result the plan is written as calls again, and followed: the read is done, the write remains.
+    written = ("write_cell", {"cell": "E3", "value": 6.4})
+    model = ScriptedModel(["<tool_call>", ' read_cell(cell="C3")\n2. write_cell(cell="E3", value=6.4)\n'])
+    model.outputs.append(tagged(written))
+    assert summary(Engine(model, later).chat(after_the_read(), tools=SHEET)) == [written]

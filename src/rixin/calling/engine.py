@@ -821,7 +821,9 @@ class _Run:
         if self.generation.max_tokens < 16:  # no room for a plan worth having within the caller's budget
             return []
         # Following the plan after tool results, the results ground its lines too (an id a search returned).
-        follow = self.follows_plan() and any(m.role == "tool" for m in conversation)
+        results = any(m.role == "tool" for m in conversation)
+        as_calls = self.plans_as_calls(results)
+        follow = as_calls and self.options.plan_tools and results
         roles = ("user", "tool") if follow else ("user",)
         request = "\n".join(m.content or "" for m in conversation if m.role in roles)
         combinations, hints = self.options.plan_combinations, self.plan_hints()
@@ -836,13 +838,17 @@ class _Run:
             prompt,
             end_penalty=self.options.plan_end_penalty,
             stop_when=stop_when_a_line_adds_nothing,
-            as_calls=[t.name for t in self.allowed] if self.options.plan_as_calls else [],
+            as_calls=[t.name for t in self.allowed] if as_calls else [],
         )
         if plan is None:
             return []
         if follow:
             return self.lines_after_results(plan, request, conversation)
-        if self.follows_plan() and (cut := before_dependent(plan, {t.name for t in self.allowed})) is not plan:
+        if (
+            as_calls
+            and self.options.plan_tools
+            and (cut := before_dependent(plan, {t.name for t in self.allowed})) is not plan
+        ):
             self.plan_holds_tools = True  # a planned call needs another's result: make the first ones, as planned
             plan = cut
         return counted_plan_lines(plan, request, combinations=combinations, hints=hints)
@@ -853,8 +859,9 @@ class _Run:
             self.allowed, tools_apart=self.options.plan_tools_apart, options_apart=self.options.plan_options_apart
         )
 
-    def follows_plan(self) -> bool:
-        return self.options.plan_tools and self.options.plan_as_calls
+    def plans_as_calls(self, after_results: bool) -> bool:
+        """Whether this plan's lines must be calls (`plan_as_calls`; `plan_as_calls_after_results`)."""
+        return self.options.plan_as_calls and (after_results or not self.options.plan_as_calls_after_results)
 
     def lines_after_results(self, plan: str, context: str, conversation: list[Message]) -> list[str]:
         """`plan_tools` after tool results: the counted lines that repeat no call made, each call held to its

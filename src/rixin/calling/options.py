@@ -88,6 +88,10 @@ class CallingOptions:
     """With `plan_calls`: each plan line must be a call — a tool's name, "(" and the rest of the line (under the
     plan grammar) — so that its values can be counted. The 1.5B otherwise plans in headings with no values
     ("Calculate the velocity for the second day:"), which count nothing (docs/results.md §15)."""
+    plan_as_calls_after_results: bool = False
+    """With `plan_as_calls`: only plans made after tool results are written as calls; the first turn's plan is
+    free-form (and `plan_tools` holds nothing there). On the 0.5B the plan written as calls gained execution tasks
+    (steps after results) and cost BFCL items, all of them single-turn (docs/results.md §27)."""
     plan_tools: bool = False
     """With `plan_as_calls`, where the plan is about steps: the i-th call must be a call of the tool the i-th
     counted line names (under the grammar). Before any tool result, only when a planned line takes another
