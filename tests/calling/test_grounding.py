@@ -9,7 +9,7 @@ import pytest
 
 from rixin.calling import CallingOptions, Engine
 from rixin.calling.families import HERMES
-from rixin.calling.grounding import Context, check_grounding, drop_ungrounded_optional
+from rixin.calling.grounding import Context, check_grounding, drop_ungrounded_optional, without_unsaid_options
 from rixin.types import Message, ToolCall
 
 from .test_repair import TOOLS, ScriptedModel, call_text, summary
@@ -387,3 +387,64 @@ def test_an_id_is_found_only_whole() -> None:
 def test_a_capital_letter_is_found_only_as_written(request_text: str, found: bool) -> None:
     value = "I" if "I am" in request_text else "A"
     assert Context(request_text).has_text(value) is found
+
+
+PIZZA = {
+    "type": "object",
+    "properties": {
+        "size": {"type": "string"},
+        "toppings": {"type": "array", "items": {"type": "string", "enum": ["olives", "peppers", "onions", "ham"]}},
+        "extras": {"type": "array", "items": {"type": "string", "enum": ["Extra cheese", "Parking", "Gift card"]}},
+        "names": {"type": "array", "items": {"type": "string"}},
+    },
+    "required": ["size"],
+}
+
+
+def test_a_list_of_choices_is_cut_to_those_the_user_named() -> None:
+    context = Context("A large pizza with olives and onions, please.")
+    every = {"size": "large", "toppings": ["olives", "peppers", "onions", "ham"]}
+    assert without_unsaid_options(every, PIZZA, context)["toppings"] == ["olives", "onions"]
+    # Choices of free strings are data, not choices: left alone.
+    names = {"size": "large", "names": ["Ana", "Bo"]}
+    assert without_unsaid_options(names, PIZZA, context) == names
+
+
+def test_a_list_of_choices_none_of_them_named_whole_is_kept() -> None:
+    # "extra cheese" is not said whole ("cheese" alone is): nothing is named, nothing is cut.
+    context = Context("A large pizza with cheese.")
+    arguments = {"size": "large", "extras": ["Extra cheese", "Gift card"]}
+    assert without_unsaid_options(arguments, PIZZA, context) == arguments
+    one = {"size": "large", "toppings": ["peppers"]}  # one choice: nothing to cut from
+    assert without_unsaid_options(one, PIZZA, context) == one
+
+
+def test_a_choice_close_to_the_users_words_is_kept() -> None:
+    context = Context("A large pizza with extra cheese, and a place to park.")
+    arguments = {"size": "large", "extras": ["Extra cheese", "Parking", "Gift card"]}
+    # "Extra cheese" is named whole; "Parking" is close ("par…" as "park"): kept, as the user may mean it.
+    assert without_unsaid_options(arguments, PIZZA, context)["extras"] == ["Extra cheese", "Parking"]
+
+
+def order_pizza(size: str, toppings: list[str] | None = None) -> str:
+    """Order a pizza.
+
+    Args:
+        size: small, medium or large.
+        toppings: What goes on it.
+    """
+    return "ordered"
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_the_engine_cuts_choices_nobody_named_with_ground_option_lists(on: bool) -> None:
+    from rixin.tools import tool
+
+    order = tool(order_pizza)
+    order.parameters["properties"]["toppings"]["items"] = {"type": "string", "enum": ["olives", "peppers", "ham"]}
+    ask = [Message(role="user", content="Order a large pizza with olives.")]
+    every = ("order_pizza", {"size": "large", "toppings": ["olives", "peppers", "ham"]})
+    options = CallingOptions(plan_calls=False, constrained=False, ground_option_lists=on)
+    result = Engine(ScriptedModel([call_text(every)]), options).chat(ask, tools=[order])
+    toppings = ["olives"] if on else ["olives", "peppers", "ham"]
+    assert summary(result) == [("order_pizza", {"size": "large", "toppings": toppings})]

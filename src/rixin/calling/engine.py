@@ -31,7 +31,7 @@ from rixin.calling.enumerations import fan_out, scalars
 from rixin.calling.families import Family, family_for_template
 from rixin.calling.fewshot import Example, nearest_examples
 from rixin.calling.formats import as_declared_fraction, with_declared_formats
-from rixin.calling.grounding import Context, check_grounding, drop_ungrounded_optional
+from rixin.calling.grounding import Context, check_grounding, drop_ungrounded_optional, without_unsaid_options
 from rixin.calling.options import CallingOptions, tuned_options
 from rixin.calling.parse import ParsedCall, ParseResult, parse_tool_calls, salvage_truncated
 from rixin.calling.plan import (
@@ -509,7 +509,7 @@ class _Run:
     def ground(self, checked: _Checked) -> tuple[_Checked, list[str]]:
         """The calls less guessed optional arguments and, where `grounds_calls`, less the calls resting on values
         nobody gave; with what those lacked when no call is left (then also recorded on the last attempt)."""
-        checked = self.in_declared_fractions(self.without_guessed_options(checked))
+        checked = self.in_declared_fractions(self.with_said_options(self.without_guessed_options(checked)))
         if not self.grounds_calls():
             return checked, []
         kept, missing = self.split_grounded(checked.calls)
@@ -701,6 +701,19 @@ class _Run:
         for call in checked.calls:
             arguments = call.parsed_arguments()
             kept = drop_ungrounded_optional(arguments, schemas.get(call.function.name, {}), context)
+            calls.append(call if kept == arguments else ToolCall.make(call.function.name, kept, call.id))
+        return replace(checked, calls=calls)
+
+    def with_said_options(self, checked: _Checked) -> _Checked:
+        """`ground_option_lists`: lists of enum choices cut to those the conversation names
+        (rixin.calling.grounding.without_unsaid_options)."""
+        if not self.options.ground_option_lists:
+            return checked
+        context, schemas = self.grounding_context(), self.schemas()
+        calls = []
+        for call in checked.calls:
+            arguments = call.parsed_arguments()
+            kept = without_unsaid_options(arguments, schemas.get(call.function.name, {}), context)
             calls.append(call if kept == arguments else ToolCall.make(call.function.name, kept, call.id))
         return replace(checked, calls=calls)
 

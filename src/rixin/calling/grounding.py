@@ -116,6 +116,15 @@ class Context:
                 return True
         return not words  # nothing to look for (punctuation only)
 
+    def has_word(self, word: str) -> bool:
+        """Whether a lower-case word is one of the conversation's, or shares its first five letters with one (a
+        shorter word: begins one)."""
+        return word in self.words or (word[:5] in self.stems if len(word) >= 5 else word in self.prefixes)
+
+    def has_close_word(self, value: str) -> bool:
+        """Whether a word of `value` begins as one of the conversation's words does (their first three letters)."""
+        return any(len(w) >= 3 and w[:3] in self.prefixes for w in _words_of(value))
+
     def has_initials(self, short: str) -> bool:
         """Whether consecutive words of the conversation begin with the letters of `short` ("EV")."""
         return len(short) >= 2 and short.lower() in self.initials
@@ -202,3 +211,32 @@ def drop_ungrounded_optional(arguments: dict[str, Any], schema: dict[str, Any], 
                 continue
         kept[name] = value
     return kept
+
+
+def _words_of(value: str) -> list[str]:
+    every = _WORD.findall(value.lower())
+    return [w for w in every if w not in _STOP] or every
+
+
+def without_unsaid_options(arguments: dict[str, Any], schema: dict[str, Any], context: Context) -> dict[str, Any]:
+    """The arguments with each list of enum choices cut to the choices the conversation names and those close to
+    its words, where it names at least one whole: a small model lists every choice the schema offers
+    (`toppings: ["olives", "peppers", "onions", "extra cheese"]` for "a pizza with olives"). Named: every word of
+    the choice is one of the conversation's (`Context.has_word`). Close: a word of the choice begins with the
+    first three letters of one of its words ("Parking" for "a place to park") — kept, the user may have meant it.
+    A list with no choice named whole is kept as it is."""
+    properties = schema.get("properties", {})
+    if not isinstance(properties, dict):
+        return arguments
+    trimmed = dict(arguments)
+    for name, value in arguments.items():
+        node = properties.get(name)
+        items = node.get("items") if isinstance(node, dict) else None
+        if not isinstance(value, list) or len(value) < 2 or not isinstance(items, dict) or "enum" not in items:
+            continue
+        choices = [v for v in value if isinstance(v, str)]
+        named = [v for v in choices if all(context.has_word(w) for w in _words_of(v))]
+        close = [v for v in value if v in named or (isinstance(v, str) and context.has_close_word(v))]
+        if named and len(close) < len(value):
+            trimmed[name] = close
+    return trimmed

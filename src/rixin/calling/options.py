@@ -146,6 +146,11 @@ class CallingOptions:
     """For `auto` and `required`: drop optional arguments whose value (a number or short name) the conversation
     never gave, so the tool's default applies instead of the model's guess (`season="2023"` where the user
     named no season). Measured on Qwen2.5-Coder-0.5B, dev seed 7: simple_python 60% → 73% (docs/results.md)."""
+    ground_option_lists: bool = False
+    """A list argument of enum choices cut to the choices the conversation names, and those close to its words,
+    where it names at least one whole (rixin.calling.grounding.without_unsaid_options): small models list every
+    choice a schema offers. Replayed on the seed-0 BFCL runs (benchmarks/exploratory/option_list_replay.py): the
+    0.5B +6 items, the 1.5B +1, none lost (docs/results.md §28)."""
     lookup_first: bool = False
     """With `ground_calls`: when every call of the reply rests on values nobody gave and one of them would act
     (its tool does not say it only reads, `Tool.read_only`), generate the calls once more with only the tools
