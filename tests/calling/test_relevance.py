@@ -4,8 +4,10 @@ values the request did give."""
 
 from __future__ import annotations
 
+import pytest
+
 from rixin.calling import CallingOptions, Engine
-from rixin.calling.relevance import fits, names_written_ids, shares_words, tool_text, tool_words
+from rixin.calling.relevance import fits, names_written_ids, one_clause_tool, shares_words, tool_text, tool_words
 from rixin.tools import tool
 from rixin.types import Message
 
@@ -132,3 +134,53 @@ def test_the_engine_keeps_calls_of_tools_that_only_read() -> None:
     model = ScriptedModel([call_text(("list_harbours", {"country": "France"}))])
     result = Engine(model, NO_PLAN).chat(ask, tools=[lookup])
     assert summary(result) == [("list_harbours", {"country": "France"})]
+
+
+def order_pizza(size: str, toppings: list[str] | None = None) -> str:
+    """Order a pizza for delivery.
+
+    Args:
+        size: small, medium or large.
+        toppings: What goes on the pizza.
+    """
+    return "ordered"
+
+
+def track_order(order_id: str) -> str:
+    """Track the delivery of a pizza order.
+
+    Args:
+        order_id: The order's id.
+    """
+    return "on its way"
+
+
+def cancel_order(order_id: str) -> str:
+    """Cancel a pizza order.
+
+    Args:
+        order_id: The order's id.
+    """
+    return "cancelled"
+
+
+def test_one_clause_tool_is_the_best_fitting_of_those_called_for_one_clause() -> None:
+    ordering, tracking = tool(order_pizza), tool(track_order)
+    assert one_clause_tool("Order a large pizza for delivery.", [tracking, ordering]) is ordering
+    # Two clauses may want two tools; one tool used leaves nothing to choose.
+    assert one_clause_tool("Order a large pizza and track order P1.", [tracking, ordering]) is None
+    assert one_clause_tool("Order a large pizza for delivery.", [ordering]) is None
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_the_engine_keeps_the_best_fitting_tool_of_one_clause(on: bool) -> None:
+    ask = [Message(role="user", content="Order a large pizza for delivery.")]
+    ordering, tracking, cancelling = tool(order_pizza), tool(track_order, read_only=True), tool(cancel_order)
+    order = ("order_pizza", {"size": "large"})
+    neighbours = [("cancel_order", {"order_id": "large"}), ("track_order", {"order_id": "large"})]
+    options = CallingOptions(plan_calls=False, constrained=False, one_tool_per_clause=on, ground_calls=False)
+    model = ScriptedModel([call_text(order, *neighbours)])
+    result = Engine(model, options).chat(ask, tools=[ordering, tracking, cancelling])
+    # The act of a neighbouring tool goes; a lookup stays (it may be the step an act needs).
+    expected = [order, neighbours[1]] if on else [order, *neighbours]
+    assert summary(result) == expected

@@ -46,7 +46,7 @@ from rixin.calling.plan import (
     planned_tool,
 )
 from rixin.calling.prompt import render_prompt
-from rixin.calling.relevance import best_tool_for, fits, names_written_ids, tools_sharing_words
+from rixin.calling.relevance import best_tool_for, fits, names_written_ids, one_clause_tool, tools_sharing_words
 from rixin.calling.results import with_comparison
 from rixin.calling.shortlist import clauses, shortlist
 from rixin.errors import EndpointError, ToolSchemaError
@@ -531,7 +531,8 @@ class _Run:
         dropped = {call.function.name for call in checked.calls}
         checked, missing = self.ground(checked)
         if checked.calls:
-            return self.calls_result(self.fanned_out(self.with_clause_calls(model, checked)), raw)
+            checked = self.with_clause_calls(model, self.with_one_tool_per_clause(checked))
+            return self.calls_result(self.fanned_out(checked), raw)
         planned = self.planned_instead(dropped)
         if planned:
             names = {line_tool for _, line_tool in planned}
@@ -552,6 +553,21 @@ class _Run:
             self.on_text(completion.text)
         finish = "length" if completion.finish_reason == "length" else "stop"
         return self.result(Message(role="assistant", content=completion.text), completion.text, finish)
+
+    def with_one_tool_per_clause(self, checked: _Checked) -> _Checked:
+        """`one_tool_per_clause`: on a request's first turn, a request of one clause keeps only the calls of the
+        tool among those called that fits it best in words (rixin.calling.relevance.one_clause_tool), and those of
+        tools that say they only read."""
+        if not self.options.one_tool_per_clause or not self.first_parallel_turn():
+            return checked
+        by_name = {t.name: t for t in self.allowed}
+        used = [by_name[n] for n in dict.fromkeys(c.function.name for c in checked.calls) if n in by_name]
+        best = one_clause_tool(self.last_request(), used)
+        if best is None:
+            return checked
+        # A lookup beside the act may be the step the act needs (list the day's events, then move the last one).
+        kept = [c for c in checked.calls if c.function.name == best.name or by_name[c.function.name].read_only]
+        return replace(checked, calls=kept)
 
     def with_clause_calls(self, model: LlamaModel, checked: _Checked) -> _Checked:
         """`complete_clauses`: the calls, plus those the model makes continuing their list with only the tools that

@@ -146,6 +146,13 @@ class CallingOptions:
     """For `auto` and `required`: drop optional arguments whose value (a number or short name) the conversation
     never gave, so the tool's default applies instead of the model's guess (`season="2023"` where the user
     named no season). Measured on Qwen2.5-Coder-0.5B, dev seed 7: simple_python 60% → 73% (docs/results.md)."""
+    one_tool_per_clause: bool = False
+    """On a request's first turn: when a request of one clause (no "and", "then", second sentence) got calls of
+    several tools, only the calls of the one that fits it best in words are kept, with those of tools that say
+    they only read (none stands out: all kept; rixin.calling.relevance.one_clause_tool). Both models add a
+    neighbouring tool's call with the same values.
+    Replayed on the seed-0 BFCL runs (benchmarks/exploratory/one_tool_replay.py): the 1.5B `multiple` +4, the
+    0.5B +1, none lost (docs/results.md §28)."""
     ground_option_lists: bool = False
     """A list argument of enum choices cut to the choices the conversation names, and those close to its words,
     where it names at least one whole (rixin.calling.grounding.without_unsaid_options): small models list every

@@ -32,6 +32,7 @@ from functools import lru_cache
 from typing import Any
 
 from rixin.calling.grounding import IDENTIFIER
+from rixin.calling.shortlist import clauses
 from rixin.models.embedding import EncoderMissingError, sentence_encoder
 from rixin.tools import Tool
 
@@ -141,6 +142,15 @@ def best_tool_for(text: str, tools: Sequence[Tool], min_shared: int = 2) -> Tool
     if not shared or shared[-1][0] < min_shared or (len(shared) > 1 and shared[-2][0] == shared[-1][0]):
         return None
     return tools[shared[-1][1]]
+
+
+def one_clause_tool(request: str, used: Sequence[Tool]) -> Tool | None:
+    """Where a request of one clause (`shortlist.clauses`) got calls of several tools: the one of them that fits it
+    best in words (`best_tool_for`; None when the request has more clauses, fewer tools were used, or no tool
+    stands out). A small model adds a call of a neighbouring tool with the same values."""
+    if len(used) < 2 or len(clauses(request)) != 1:
+        return None
+    return best_tool_for(request, used)
 
 
 def tool_text(name: str, description: str) -> str:
