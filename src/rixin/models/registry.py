@@ -59,6 +59,7 @@ EMBEDDED_MODELS: dict[str, EmbeddedModel] = {
             # cover_clauses: execution suite +1 task, none lost, same median time (§26).
             # complete_clauses: with fan_out_lists, parallel_multiple +1 (0 alone), execution suite unchanged (§27).
             # plan_as_calls, plan_tools, answer_when_acted: execution suite 40 → 47 of 74, none lost; BFCL −6 (§27).
+            # ground_option_lists, one_tool_per_clause: BFCL +6 and +1 replayed, none lost (§28).
             calling_defaults={
                 "shortlist_size": 3,
                 "shortlist_per_clause": 1,
@@ -67,6 +68,8 @@ EMBEDDED_MODELS: dict[str, EmbeddedModel] = {
                 "plan_as_calls": True,
                 "plan_tools": True,
                 "answer_when_acted": True,
+                "ground_option_lists": True,
+                "one_tool_per_clause": True,
             },
         ),
         EmbeddedModel(
@@ -83,6 +86,7 @@ EMBEDDED_MODELS: dict[str, EmbeddedModel] = {
             # plus each clause's best, 63.3% → 66.7% against 5, at 0.72× its time (§21).
             # lookup_first: exec_multi_step 46.7% → 60.0%, dev sample 76.7% → 78.3%; 0.0 on the 0.5B (§22).
             # cover_clauses: exec_multi_step 72% → 80%, none lost (§26).
+            # ground_option_lists, one_tool_per_clause: BFCL +1 and +4 replayed, none lost (§28).
             calling_defaults={
                 "plan_as_calls": True,
                 "plan_tools": True,
@@ -90,6 +94,8 @@ EMBEDDED_MODELS: dict[str, EmbeddedModel] = {
                 "shortlist_per_clause": 1,
                 "lookup_first": True,
                 "cover_clauses": True,
+                "ground_option_lists": True,
+                "one_tool_per_clause": True,
             },
         ),
         EmbeddedModel(
