@@ -598,6 +598,7 @@ def test_tuned_options_apply_a_models_measured_defaults_then_the_changes() -> No
         complete_clauses=True,
         plan_as_calls=True,
         plan_tools=True,
+        plan_as_calls_after_results=True,
         answer_when_acted=True,
         ground_option_lists=True,
         one_tool_per_clause=True,

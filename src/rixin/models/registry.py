@@ -59,6 +59,7 @@ EMBEDDED_MODELS: dict[str, EmbeddedModel] = {
             # cover_clauses: execution suite +1 task, none lost, same median time (§26).
             # complete_clauses: with fan_out_lists, parallel_multiple +1 (0 alone), execution suite unchanged (§27).
             # plan_as_calls, plan_tools, answer_when_acted: execution suite 40 → 47 of 74, none lost; BFCL −6 (§27).
+            # plan_as_calls_after_results: execution suite 47 = 47; BFCL (§28).
             # ground_option_lists, one_tool_per_clause: BFCL +6 and +1 replayed, none lost (§28).
             calling_defaults={
                 "shortlist_size": 3,
@@ -67,6 +68,7 @@ EMBEDDED_MODELS: dict[str, EmbeddedModel] = {
                 "complete_clauses": True,
                 "plan_as_calls": True,
                 "plan_tools": True,
+                "plan_as_calls_after_results": True,
                 "answer_when_acted": True,
                 "ground_option_lists": True,
                 "one_tool_per_clause": True,
