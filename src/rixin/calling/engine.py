@@ -712,24 +712,24 @@ class _Run:
     def without_guessed_options(self, checked: _Checked) -> _Checked:
         if not self.options.ground_optional or self.choice.startswith("function:") or self.choice == "none":
             return checked
-        context, schemas = self.grounding_context(), self.schemas()
-        calls = []
-        for call in checked.calls:
-            arguments = call.parsed_arguments()
-            kept = drop_ungrounded_optional(arguments, schemas.get(call.function.name, {}), context)
-            calls.append(call if kept == arguments else ToolCall.make(call.function.name, kept, call.id))
-        return replace(checked, calls=calls)
+        return self.with_arguments(checked, drop_ungrounded_optional)
 
     def with_said_options(self, checked: _Checked) -> _Checked:
         """`ground_option_lists`: lists of enum choices cut to those the conversation names
         (rixin.calling.grounding.without_unsaid_options)."""
         if not self.options.ground_option_lists:
             return checked
+        return self.with_arguments(checked, without_unsaid_options)
+
+    def with_arguments(
+        self, checked: _Checked, rewrite: Callable[[dict[str, Any], dict[str, Any], Context], dict[str, Any]]
+    ) -> _Checked:
+        """The calls with their arguments rewritten against their tool's schema and the conversation."""
         context, schemas = self.grounding_context(), self.schemas()
         calls = []
         for call in checked.calls:
             arguments = call.parsed_arguments()
-            kept = without_unsaid_options(arguments, schemas.get(call.function.name, {}), context)
+            kept = rewrite(arguments, schemas.get(call.function.name, {}), context)
             calls.append(call if kept == arguments else ToolCall.make(call.function.name, kept, call.id))
         return replace(checked, calls=calls)
 
