@@ -566,7 +566,11 @@ class _Run:
         if best is None:
             return checked
         # A lookup beside the act may be the step the act needs (list the day's events, then move the last one).
-        kept = [c for c in checked.calls if c.function.name == best.name or by_name[c.function.name].read_only]
+        kept = [
+            c
+            for c in checked.calls
+            if c.function.name == best.name or c.function.name not in by_name or by_name[c.function.name].read_only
+        ]
         return replace(checked, calls=kept)
 
     def with_clause_calls(self, model: LlamaModel, checked: _Checked) -> _Checked:
