@@ -856,7 +856,8 @@ class _Run:
         # Following the plan after tool results, the results ground its lines too (an id a search returned).
         results = any(m.role == "tool" for m in conversation)
         as_calls = self.plans_as_calls(results)
-        follow = as_calls and self.options.plan_tools and results
+        holds_tools = as_calls and self.options.plan_tools  # `plan_tools`: the calls follow the plan's steps
+        follow = holds_tools and results
         roles = ("user", "tool") if follow else ("user",)
         request = "\n".join(m.content or "" for m in conversation if m.role in roles)
         combinations, hints = self.options.plan_combinations, self.plan_hints()
@@ -877,11 +878,7 @@ class _Run:
             return []
         if follow:
             return self.lines_after_results(plan, request, conversation)
-        if (
-            as_calls
-            and self.options.plan_tools
-            and (cut := before_dependent(plan, {t.name for t in self.allowed})) is not plan
-        ):
+        if holds_tools and (cut := before_dependent(plan, {t.name for t in self.allowed})) is not plan:
             self.plan_holds_tools = True  # a planned call needs another's result: make the first ones, as planned
             plan = cut
         return counted_plan_lines(plan, request, combinations=combinations, hints=hints)
