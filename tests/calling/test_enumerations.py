@@ -56,6 +56,29 @@ def test_values_the_schema_cannot_take_and_the_limit_are_respected() -> None:
     assert len(many) == 3
 
 
+ORDER = {"properties": {"list": {"type": "array"}, "order": {"type": "string", "enum": ["ascending", "descending"]}}}
+
+
+def test_lower_case_words_are_a_list_where_a_parameter_declares_them() -> None:
+    request = "Sort [3, 1] and [9, 4] in both ascending and descending order."
+    assert listed_values(request) == []
+    assert listed_values(request, ["ascending", "descending"]) == [["ascending", "descending"]]
+
+
+def test_declared_choices_fan_out_every_call_holding_one() -> None:
+    calls = [("sort", {"list": [3, 1], "order": "ascending"}), ("sort", {"list": [9, 4], "order": "descending"})]
+    request = "Sort [3, 1] and [9, 4] in both ascending and descending order."
+    result = fan_out(calls, request, {"sort": ORDER}, 8)
+    assert sorted((c[1]["list"], c[1]["order"]) for c in result) == [
+        ([3, 1], "ascending"),
+        ([3, 1], "descending"),
+        ([9, 4], "ascending"),
+        ([9, 4], "descending"),
+    ]
+    # named values (not declared choices) still fan out only where exactly one of them is held
+    assert fan_out(calls, "Sort [3, 1] and [9, 4] in Ascending or Descending order.", {"sort": INTEGER}, 8) == calls
+
+
 @pytest.mark.parametrize("on", [True, False])
 def test_the_engine_fans_the_first_calls_out_over_a_listed_run(on: bool) -> None:
     model = ScriptedModel(["<tool_call>", listed(("get_weather", {"city": "Oslo"}))])

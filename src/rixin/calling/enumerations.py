@@ -7,7 +7,9 @@ the others, the others are what the model left out: the engine makes the same ca
 
 Not a list of values: a range ("between 1 and 10", which fills two arguments), values paired "respectively", and
 values that no call holds at all. Lower-case words are left out: "a radius of 10 meters, and the third…" is no
-list, and on the 0.5B's seed-0 run they cost four items for none gained (benchmarks/exploratory/fan_out_replay.py).
+list, and on the 0.5B's seed-0 run they cost four items for none gained (benchmarks/exploratory/fan_out_replay.py)
+— unless they are choices a parameter declares ("sort them in ascending and descending order"), which the user
+asked for each of: every call holding one is made with each.
 """
 
 from __future__ import annotations
@@ -34,12 +36,22 @@ _LEADING = re.compile(
 """A capitalised word that starts a sentence, not a name: "In Celsius, Fahrenheit or Kelvin"."""
 
 
-def listed_values(request: str) -> list[list[str]]:
-    """Each list of two or more values the request writes, as written ("1,000", "New York")."""
+def _option_lists(options: Sequence[str]) -> list[tuple[re.Pattern[str], re.Pattern[str]]]:
+    """The list pattern of the choices that parameters declare, any case ("in percentage and fraction formats")."""
+    words = sorted({o for o in options if len(o) > 1 and not o.isspace()}, key=len, reverse=True)
+    if not words:
+        return []
+    member = "(?i:" + "|".join(re.escape(w) for w in words) + ")"
+    return [(_list_pattern(member), re.compile(rf"(?<![\w-]){member}(?![\w-])"))]
+
+
+def listed_values(request: str, options: Sequence[str] = ()) -> list[list[str]]:
+    """Each list of two or more values the request writes, as written ("1,000", "New York"): numbers, names, and
+    the declared `options` of parameters (lower-case words only where they are such choices)."""
     if re.search(r"\brespectively\b", request, re.IGNORECASE):
         return []
     found: list[list[str]] = []
-    for pattern, member in _LISTS:
+    for pattern, member in _LISTS + _option_lists(options):
         for match in pattern.finditer(request):
             if _RANGE_BEFORE.search(request[: match.start()]):
                 continue
@@ -94,20 +106,34 @@ Call = tuple[str, dict[str, Any]]
 
 def fan_out(calls: Sequence[Call], request: str, schemas: dict[str, dict[str, Any]], limit: int) -> list[Call]:
     """The calls, plus for each call holding one value of a listed run (as a whole argument) that no call holds
-    another value of, the same call with each other value (at most `limit` calls in all)."""
+    another value of, the same call with each other value (at most `limit` calls in all). A run of choices a
+    parameter declares ("in percentage and fraction formats") fans out every call holding one of them, though
+    calls hold several (the model wrote each trip with one route preference where both were asked)."""
     result = list(calls)
     held = [s for _, arguments in calls for s in scalars(arguments)]
-    for members in listed_values(request):
+    options = [
+        o
+        for schema in schemas.values()
+        for p in schema.get("properties", {}).values()
+        if isinstance(p, dict) and p.get("type") == "string"
+        for o in p.get("enum", [])
+        if isinstance(o, str)
+    ]
+    declared = {o.lower() for o in options}
+    for members in listed_values(request, options):
         used = [m for m in members if any(_same(v, m) for v in held)]
-        if len(used) != 1:
+        # "in both ascending and descending order": every call in each declared choice, though calls hold several
+        choices = all(m.lower() in declared for m in members)
+        if len(used) != 1 and not (choices and used):
             continue
         for name, arguments in list(result):
             properties = schemas.get(name, {}).get("properties", {})
-            key = next((k for k, v in arguments.items() if _same(v, used[0])), None)
+            mine = next((m for m in used if any(_same(v, m) for v in arguments.values())), None)
+            key = next((k for k, v in arguments.items() if mine is not None and _same(v, mine)), None)
             if key is None or not isinstance(properties.get(key), dict):
                 continue
             for other in members:
-                value = _typed(other, properties[key]) if other != used[0] else None
+                value = _typed(other, properties[key]) if other != mine else None
                 copy = (name, {**arguments, key: value})
                 if value is not None and copy not in result and len(result) < limit:
                     result.append(copy)
