@@ -37,15 +37,25 @@ def test_a_call_holding_one_listed_value_is_made_for_each_other() -> None:
     assert calls == [("factorial", {"number": 15}), ("factorial", {"number": 5}), ("factorial", {"number": 10})]
 
 
+def test_one_call_over_some_listed_values_is_made_for_the_rest() -> None:
+    calls = [("factorial", {"number": 15}), ("factorial", {"number": 10})]
+    result = fan_out(calls, "The factorial of 5, 10 and 15.", {"factorial": INTEGER}, 8)
+    assert result == [*calls, ("factorial", {"number": 5})]
+
+
+POWER = {"properties": {"number": {"type": "integer"}, "exponent": {"type": "integer"}}}
+
+
 @pytest.mark.parametrize(
     "calls",
     [
-        [("factorial", {"number": 5}), ("factorial", {"number": 15})],  # two of the values are held: the model chose
-        [("factorial", {"number": 7})],  # none is held
+        # two values held by calls that differ otherwise: the model paired them with something, not a list
+        [("power", {"number": 5, "exponent": 2}), ("power", {"number": 15, "exponent": 3})],
+        [("power", {"number": 7, "exponent": 2})],  # none is held
     ],
 )
-def test_no_fan_out_unless_exactly_one_listed_value_is_held(calls: list[tuple[str, dict[str, Any]]]) -> None:
-    assert fan_out(calls, "The factorial of 5, 10 and 15.", {"factorial": INTEGER}, 8) == calls
+def test_no_fan_out_where_held_values_are_not_one_call_over_the_list(calls: list[tuple[str, dict[str, Any]]]) -> None:
+    assert fan_out(calls, "Powers of 5, 10 and 15.", {"power": POWER}, 8) == calls
 
 
 def test_values_the_schema_cannot_take_and_the_limit_are_respected() -> None:

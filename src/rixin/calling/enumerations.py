@@ -3,7 +3,8 @@
 A small model asked for the same thing over a list of values often makes the call for one of them (the last, or
 the first) and stops. Which values a request lists is text, not judgement: a run of numbers or of capitalised names
 joined by commas and a last "and"/"or". When a call holds one listed value as an argument and no call holds any of
-the others, the others are what the model left out: the engine makes the same call with each of them.
+the others — or calls alike but for that argument hold some of them — the others are what the model left out: the
+engine makes the same call with each of them.
 
 Not a list of values: a range ("between 1 and 10", which fills two arguments), values paired "respectively", and
 values that no call holds at all. Lower-case words are left out: "a radius of 10 meters, and the third…" is no
@@ -104,9 +105,21 @@ def _typed(member: str, schema: dict[str, Any]) -> Any:
 Call = tuple[str, dict[str, Any]]
 
 
+def _one_call_over(used: list[str], calls: Sequence[Call]) -> bool:
+    """Whether the calls holding the listed values `used` are one call over them: the same tool, each holding one,
+    alike in every other argument (the factorial of 15 and of 10, where 5, 10 and 15 were asked)."""
+    holding = [(n, a) for n, a in calls if any(_same(v, m) for v in a.values() for m in used)]
+    if len(used) < 2 or len(holding) != len(used) or len({n for n, _ in holding}) != 1:
+        return False
+    rest = [{k: v for k, v in a.items() if not any(_same(v, m) for m in used)} for _, a in holding]
+    return all(r == rest[0] for r in rest)
+
+
 def fan_out(calls: Sequence[Call], request: str, schemas: dict[str, dict[str, Any]], limit: int) -> list[Call]:
     """The calls, plus for each call holding one value of a listed run (as a whole argument) that no call holds
-    another value of, the same call with each other value (at most `limit` calls in all). A run of choices a
+    another value of, the same call with each other value (at most `limit` calls in all); likewise where the calls
+    holding values of the run are one tool's, alike but for that value (the factorial of 15 and of 10 for "5, 10
+    and 15"). A run of choices a
     parameter declares ("in percentage and fraction formats") fans out every call holding one of them, though
     calls hold several (the model wrote each trip with one route preference where both were asked)."""
     result = list(calls)
@@ -124,7 +137,7 @@ def fan_out(calls: Sequence[Call], request: str, schemas: dict[str, dict[str, An
         used = [m for m in members if any(_same(v, m) for v in held)]
         # "in both ascending and descending order": every call in each declared choice, though calls hold several
         choices = all(m.lower() in declared for m in members)
-        if len(used) != 1 and not (choices and used):
+        if len(used) != 1 and not (choices and used) and not _one_call_over(used, result):
             continue
         for name, arguments in list(result):
             properties = schemas.get(name, {}).get("properties", {})
