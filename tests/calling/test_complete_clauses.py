@@ -3,6 +3,7 @@ its list of calls with that tool (scripted model, real grammars)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -66,6 +67,14 @@ def test_no_continuation_where_it_does_not_apply(options: CallingOptions, reques
     ask = [Message(role="user", content=request_text)]
     result = Engine(model, options).chat(ask, tools=TOOLS, tool_choice=choice)
     assert summary(result) == [WEATHER] and "clauses" not in [a.stage for a in result.attempts]
+
+
+def test_no_continuation_after_a_lookup() -> None:
+    # a tool that only reads may be the first step: the other clauses may need its result
+    looking = [dataclasses.replace(get_weather, read_only=True), convert_currency]
+    model = ScriptedModel(["<tool_call>", listed(WEATHER)])
+    result = Engine(model, COMPLETE).chat(TWO_TASKS, tools=looking)
+    assert summary(result) == [WEATHER] and model.outputs == []
 
 
 def test_no_continuation_with_calls_one_per_reply() -> None:

@@ -30,7 +30,7 @@ from rixin.calling.constrain import (
 from rixin.calling.enumerations import fan_out, scalars
 from rixin.calling.families import Family, family_for_template
 from rixin.calling.fewshot import Example, nearest_examples
-from rixin.calling.formats import as_declared_fraction, with_declared_formats
+from rixin.calling.formats import as_declared_fraction, with_declared_formats, with_known_ids
 from rixin.calling.grounding import Context, check_grounding, drop_ungrounded_optional, without_unsaid_options
 from rixin.calling.options import CallingOptions, tuned_options
 from rixin.calling.parse import ParsedCall, ParseResult, parse_tool_calls, salvage_truncated
@@ -633,13 +633,17 @@ class _Run:
 
     def clause_tools_not_called(self, calls: list[ToolCall]) -> list[Tool]:
         """For `complete_clauses`, before any tool result, with parallel calls in a list: for each clause of the
-        user's request, the tool that fits it best in words (`relevance.best_tool_for`), where no call used it."""
+        user's request, the tool that fits it best in words (`relevance.best_tool_for`), where no call used it.
+        None where a call is a lookup (its tool says it only reads): the other clauses may wait for its result —
+        the 1.5B, completing "read C3 and write double it into E3", wrote E3 = 2 (docs/results.md §29)."""
+        read_only = {t.name for t in self.allowed if t.read_only}
         if (
             not self.options.complete_clauses
             or self.completed_clauses
             or not self.first_parallel_turn()
             or not self.as_list()
             or not self.options.constrained
+            or any(c.function.name in read_only for c in calls)
         ):
             return []
         request = self.last_request()
@@ -976,10 +980,23 @@ class _Run:
 
     def as_constrained(self, tools: Sequence[Tool]) -> list[Tool]:
         """The tools as the call grammar holds them: with `declared_formats`, the date and time formats their
-        descriptions declare become patterns."""
-        if not self.options.declared_formats:
-            return list(tools)
-        return [replace(t, parameters=with_declared_formats(t.parameters)) for t in tools]
+        descriptions declare become patterns; with `known_ids`, ids are those the conversation holds."""
+        said = self.id_source() if self.options.known_ids else ""
+        held = []
+        for tool in tools:
+            parameters = with_declared_formats(tool.parameters) if self.options.declared_formats else tool.parameters
+            parameters = with_known_ids(parameters, said) if said else parameters
+            held.append(tool if parameters is tool.parameters else replace(tool, parameters=parameters))
+        return held
+
+    def id_source(self) -> str:
+        """Where ids come from: what the user said and what tools returned without failing (an error may echo an
+        id the model made up)."""
+        return "\n".join(
+            m.content or ""
+            for m in self.conversation
+            if m.role == "user" or (m.role == "tool" and not _failed(m.content or ""))
+        )
 
     # -- endpoint --------------------------------------------------------------------------------------------
     def on_endpoint(

@@ -1,4 +1,5 @@
-"""Date and time formats that a parameter's description declares, turned into patterns the constraint enforces.
+"""Date and time formats that a parameter's description declares, turned into patterns the constraint enforces;
+ids held to those the conversation holds.
 
 Tool authors write the format of a date in words ("The day, as YYYY-MM-DD.", "Format: yyyy-mm-dd", "in 'mm-yyyy'
 format") far more often than as JSON Schema's `format` or `pattern`. A small model then writes whatever date it
@@ -60,6 +61,51 @@ def with_declared_formats(schema: dict[str, Any]) -> dict[str, Any]:
         pattern = declared_pattern(str(node.get("description", ""))) if free and "format" not in name else None
         changed[name] = {**node, "pattern": pattern} if pattern else node
     return {**schema, "properties": changed}
+
+
+_EXAMPLE_ID = re.compile(r"""\be\.g\.,?\s*["'“]?([A-Za-z]+[-_]?\d[\w-]*|[A-Za-z]+[-_][A-Za-z][\w-]*\d[\w-]*)""")
+"""An example id in a description ("e.g. \"FL101\"", "e.g. HT-MAD-1"): letters, then digits somewhere."""
+_ID_NAME = re.compile(r"(?:^|_)id$|[a-z]Id$|ID$")
+
+
+def id_shape(description: str) -> re.Pattern[str] | None:
+    """The ids a parameter takes, as a pattern read from the example its description gives: its leading letters as
+    written, then runs of digits, letters and separators as the example has them ("FL101": "FL" and digits;
+    "HT-MAD-1": "HT-", capitals, "-", digits); None without an example id."""
+    found = _EXAMPLE_ID.search(description)
+    if found is None:
+        return None
+    runs = re.findall(r"[A-Za-z]+|\d+|[-_]", found.group(1))
+    parts = [re.escape(runs[0])]
+    for run in runs[1:]:
+        if run.isdigit():
+            parts.append(r"\d+")
+        elif run.isalpha():
+            parts.append("[A-Z]+" if run.isupper() else "[a-z]+" if run.islower() else "[A-Za-z]+")
+        else:
+            parts.append(re.escape(run))
+    return re.compile(rf"(?<![\w-]){''.join(parts)}(?![\w-])")
+
+
+def with_known_ids(schema: dict[str, Any], text: str) -> dict[str, Any]:
+    """A copy of a parameters schema in which each string property named as an id ("id", "flight_id", "eventId")
+    whose description gives an example id is limited to the ids of that shape the text holds, where it holds any
+    (no `enum` of its own). Ids are copied, never made up: before a search the model wrote `book_flight("FL101")`
+    from the description's example; after the search the list's ids are the choices."""
+    properties = schema.get("properties")
+    if not isinstance(properties, dict):
+        return schema
+    changed: dict[str, Any] = {}
+    for name, node in properties.items():
+        if not isinstance(node, dict) or node.get("type") != "string" or not _ID_NAME.search(name):
+            continue
+        if {"enum", "const", "pattern"} & node.keys():
+            continue
+        shape = id_shape(str(node.get("description", "")))
+        ids = sorted({m.group(0) for m in shape.finditer(text)}) if shape else []
+        if ids:
+            changed[name] = {**node, "enum": ids}
+    return {**schema, "properties": {**properties, **changed}} if changed else schema
 
 
 _AS_DECIMAL = re.compile(
