@@ -204,10 +204,12 @@ class CallingOptions:
     under-counts (docs/results.md §27)."""
     fan_out_lists: bool = True
     """Before any tool result, with parallel calls: where the request lists values ("the factorial of 5, 10 and
-    15", "in Bangladesh and India") and a call holds one of them as an argument while no call holds another, add the
-    same call with each other value (rixin.calling.enumerations). The 0.5B made the call for 15 alone. Replayed on
-    the seed-0 runs: 0.5B parallel 59% → 61%, nothing else changed; 1.5B unchanged; the 0.5B's execution suite
-    unchanged (docs/results.md §27). Embedded models."""
+    15", "in Bangladesh and India", choices a parameter declares: "in ascending and descending order") and a call
+    holds one of them as an argument while no call holds another, add the same call with each other value
+    (rixin.calling.enumerations); likewise where calls alike but for that argument hold some of them, and for every
+    call holding one of a run of declared choices. The 0.5B made the call for 15 alone. Replayed on the seed-0
+    runs: 0.5B parallel 59% → 62%, 1.5B 77% → 79%, nothing else changed (docs/results.md §27, §29). Embedded
+    models."""
     compare_results: bool = True
     """After tool results: write each comparable field's lowest and highest record (numbers, dates, times) under
     the latest round of results (rixin.calling.results). Asked for "the cheapest flight", the 1.5B booked the
