@@ -3,9 +3,10 @@
 
     python benchmarks/exploratory/composed_replay.py runs/DIR [runs/DIR2 ...]
 
-Applies to each logged row's calls what the engine applies after generating them: lists of enum choices cut to
-those the conversation names (`ground_option_lists`), one clause's calls kept to one tool (`one_tool_per_clause`),
-then fan-out over listed values (`fan_out_lists`), each as its own replay script does; re-judges with the bench's
+Applies to each logged row's calls what the engine applies after generating them: numbers folded into strings taken
+off (`unfold_values`), lists of enum choices cut to those the conversation names (`ground_option_lists`), one
+clause's calls kept to one tool (`one_tool_per_clause`), then fan-out over listed values (`fan_out_lists`), each as
+its own replay script does; re-judges with the bench's
 checker and prints the items that change and accuracy before → after per category. For a run made before those
 rules, this is what the run would score on the same model outputs with them.
 """
@@ -19,6 +20,7 @@ from bfcl_replay import replay_bfcl
 from fan_out_replay import fanned
 from one_tool_replay import kept
 from option_list_replay import trimmed
+from unfold_replay import unfolded
 
 from rixin.bench.bfcl import BfclItem
 from rixin.bench.checker import Call
@@ -29,6 +31,7 @@ def _as_row(row: dict[str, Any], calls: list[Call]) -> dict[str, Any]:
 
 
 def composed(row: dict[str, Any], item: BfclItem) -> list[Call]:
+    row = _as_row(row, unfolded(row, item))
     row = _as_row(row, trimmed(row, item))
     row = _as_row(row, kept(row, item))
     return fanned(row, item)

@@ -9,10 +9,17 @@ import pytest
 
 from rixin.calling import CallingOptions, Engine
 from rixin.calling.families import HERMES
-from rixin.calling.grounding import Context, check_grounding, drop_ungrounded_optional, without_unsaid_options
+from rixin.calling.grounding import (
+    Context,
+    check_grounding,
+    drop_ungrounded_optional,
+    without_folded_values,
+    without_unsaid_options,
+)
+from rixin.tools import tool
 from rixin.types import Message, ToolCall
 
-from .test_repair import TOOLS, ScriptedModel, call_text, summary
+from .test_repair import TOOLS, ScriptedModel, call_text, listed, summary
 
 # Unconstrained: the script is the whole answer (no separate probe and call turns).
 NO_PLAN = CallingOptions(plan_calls=False, constrained=False)
@@ -448,3 +455,50 @@ def test_the_engine_cuts_choices_nobody_named_with_ground_option_lists(on: bool)
     result = Engine(ScriptedModel([call_text(every)]), options).chat(ask, tools=[order])
     toppings = ["olives"] if on else ["olives", "peppers", "ham"]
     assert summary(result) == [("order_pizza", {"size": "large", "toppings": toppings})]
+
+
+LEAGUE = {
+    "type": "object",
+    "properties": {
+        "league": {"type": "string"},
+        "season": {"type": "string"},
+        "timezone": {"type": "string"},
+        "city": {"type": "string"},
+        "kind": {"type": "string", "enum": ["2021 cup", "cup"]},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        ({"league": "2021 La Liga", "season": "2021"}, {"league": "La Liga", "season": "2021"}),
+        ({"league": "La Liga 2020-2021", "season": "2020-2021"}, {"league": "La Liga", "season": "2020-2021"}),
+        ({"league": "La Liga of 2021", "season": 2021}, {"league": "La Liga", "season": 2021}),  # a number too
+        ({"timezone": "Asia/Tokyo", "city": "Tokyo"}, {"timezone": "Asia/Tokyo", "city": "Tokyo"}),  # no digit
+        ({"league": "La Liga2021", "season": "2021"}, {"league": "La Liga2021", "season": "2021"}),  # no space
+        ({"league": "2021", "season": "2021"}, {"league": "2021", "season": "2021"}),  # nothing would be left
+        ({"kind": "2021 cup", "season": "2021"}, {"kind": "2021 cup", "season": "2021"}),  # a declared choice
+    ],
+)
+def test_numbers_folded_into_a_string_are_taken_off(arguments: dict[str, Any], expected: dict[str, Any]) -> None:
+    assert without_folded_values(arguments, LEAGUE, Context("")) == expected
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_the_engine_unfolds_values(on: bool) -> None:
+    @tool
+    def standings(league: str, season: str) -> str:
+        """A league's table for a season.
+
+        Args:
+            league: The league.
+            season: The season.
+        """
+        return "table"
+
+    folded = ("standings", {"league": "2021 La Liga", "season": "2021"})
+    model = ScriptedModel(["<tool_call>", listed(folded)])
+    ask = [Message(role="user", content="The La Liga table of 2021, please.")]
+    result = Engine(model, CallingOptions(plan_calls=False, unfold_values=on)).chat(ask, tools=[standings])
+    assert summary(result) == [("standings", {"league": "La Liga" if on else "2021 La Liga", "season": "2021"})]

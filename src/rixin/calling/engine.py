@@ -31,7 +31,13 @@ from rixin.calling.enumerations import fan_out, scalars
 from rixin.calling.families import Family, family_for_template
 from rixin.calling.fewshot import Example, nearest_examples
 from rixin.calling.formats import as_declared_fraction, with_declared_formats, with_known_ids
-from rixin.calling.grounding import Context, check_grounding, drop_ungrounded_optional, without_unsaid_options
+from rixin.calling.grounding import (
+    Context,
+    check_grounding,
+    drop_ungrounded_optional,
+    without_folded_values,
+    without_unsaid_options,
+)
 from rixin.calling.options import CallingOptions, tuned_options
 from rixin.calling.parse import ParsedCall, ParseResult, parse_tool_calls, salvage_truncated
 from rixin.calling.plan import (
@@ -509,7 +515,8 @@ class _Run:
     def ground(self, checked: _Checked) -> tuple[_Checked, list[str]]:
         """The calls less guessed optional arguments and, where `grounds_calls`, less the calls resting on values
         nobody gave; with what those lacked when no call is left (then also recorded on the last attempt)."""
-        checked = self.in_declared_fractions(self.with_said_options(self.without_guessed_options(checked)))
+        checked = self.without_guessed_options(self.unfolded(checked))
+        checked = self.in_declared_fractions(self.with_said_options(checked))
         if not self.grounds_calls():
             return checked, []
         kept, missing = self.split_grounded(checked.calls)
@@ -721,6 +728,13 @@ class _Run:
         if not self.options.ground_optional or self.choice.startswith("function:") or self.choice == "none":
             return checked
         return self.with_arguments(checked, drop_ungrounded_optional)
+
+    def unfolded(self, checked: _Checked) -> _Checked:
+        """`unfold_values`: numbers another argument holds taken off a string's ends
+        (rixin.calling.grounding.without_folded_values)."""
+        if not self.options.unfold_values:
+            return checked
+        return self.with_arguments(checked, without_folded_values)
 
     def with_said_options(self, checked: _Checked) -> _Checked:
         """`ground_option_lists`: lists of enum choices cut to those the conversation names

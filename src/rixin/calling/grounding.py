@@ -240,3 +240,38 @@ def without_unsaid_options(arguments: dict[str, Any], schema: dict[str, Any], co
         if named and len(close) < len(value):
             trimmed[name] = close
     return trimmed
+
+
+_SEAM = re.compile(r"^(?:of|in|for)\s+|[\s,-]+(?:of|in|for)$|^[\s,-]+|[\s,-]+$", re.IGNORECASE)
+
+
+def without_folded_values(arguments: dict[str, Any], schema: dict[str, Any], context: Context) -> dict[str, Any]:
+    """The arguments with a number another argument holds taken off the start or end of a string argument, where a
+    space sets it apart: a small model folds the season into the league (`league="2021 La Liga"` beside
+    `season="2021"`). Only values with a digit are taken off ("Asia/Tokyo" keeps its city, a full name its
+    surname); `context` is unused (the signature of the engine's argument rewrites)."""
+    properties = schema.get("properties", {})
+    if not isinstance(properties, dict):
+        return arguments
+    unfolded = dict(arguments)
+    for name, value in arguments.items():
+        node = properties.get(name)
+        if not isinstance(value, str) or not isinstance(node, dict) or node.get("type") != "string" or "enum" in node:
+            continue
+        for other, held in arguments.items():
+            if other == name or isinstance(held, bool) or not isinstance(held, str | int | float):
+                continue
+            part = str(held).strip()
+            if len(part) < 2 or not re.search(r"\d", part) or part.lower() == value.strip().lower():
+                continue
+            text = unfolded[name]
+            if text.lower().endswith(" " + part.lower()):
+                rest = text[: -len(part) - 1]
+            elif text.lower().startswith(part.lower() + " "):
+                rest = text[len(part) + 1 :]
+            else:
+                continue
+            rest = _SEAM.sub("", rest.strip()).strip()
+            if rest:
+                unfolded[name] = rest
+    return unfolded

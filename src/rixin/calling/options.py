@@ -158,6 +158,11 @@ class CallingOptions:
     neighbouring tool's call with the same values.
     Replayed on the seed-0 BFCL runs (benchmarks/exploratory/one_tool_replay.py): the 1.5B `multiple` +4, the
     0.5B +1, none lost (docs/results.md §28)."""
+    unfold_values: bool = True
+    """A number another argument holds is taken off the start or end of a string argument, where a space sets it
+    apart (`league="2021 La Liga"` beside `season="2021"` → "La Liga"; rixin.calling.grounding.
+    without_folded_values). Replayed on every logged BFCL run: the 0.5B simple_python +1, nothing else changed
+    (docs/results.md §29)."""
     ground_option_lists: bool = False
     """A list argument of enum choices cut to the choices the conversation names, and those close to its words,
     where it names at least one whole (rixin.calling.grounding.without_unsaid_options): small models list every
