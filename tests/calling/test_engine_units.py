@@ -605,6 +605,7 @@ def test_tuned_options_apply_a_models_measured_defaults_then_the_changes() -> No
     )
     assert tuned_options("qwen2.5-coder-1.5b").shortlist_size == 3
     assert tuned_options("qwen2.5-coder-1.5b").one_tool_per_clause is True
+    assert tuned_options("qwen2.5-coder-1.5b").complete_clauses is True
     assert tuned_options("some-endpoint-model") == CallingOptions()
     assert tuned_options("some-endpoint-model").shortlist_size is None
     assert tuned_options("qwen2.5-coder-1.5b", plan_as_calls=False).plan_as_calls is False

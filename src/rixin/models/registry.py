@@ -89,6 +89,7 @@ EMBEDDED_MODELS: dict[str, EmbeddedModel] = {
             # lookup_first: exec_multi_step 46.7% → 60.0%, dev sample 76.7% → 78.3%; 0.0 on the 0.5B (§22).
             # cover_clauses: exec_multi_step 72% → 80%, none lost (§26).
             # ground_option_lists, one_tool_per_clause: BFCL +1 and +4 replayed, none lost (§28).
+            # complete_clauses (waiting after a lookup): parallel_multiple 78 → 79 (§27), execution suite 64 = 64 (§29).
             calling_defaults={
                 "plan_as_calls": True,
                 "plan_tools": True,
@@ -96,6 +97,7 @@ EMBEDDED_MODELS: dict[str, EmbeddedModel] = {
                 "shortlist_per_clause": 1,
                 "lookup_first": True,
                 "cover_clauses": True,
+                "complete_clauses": True,
                 "ground_option_lists": True,
                 "one_tool_per_clause": True,
             },
