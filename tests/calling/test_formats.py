@@ -9,7 +9,7 @@ import pytest
 
 from rixin.calling.constrain import GrammarConstraint, tool_call_grammar
 from rixin.calling.formats import as_declared_fraction, declared_fraction, declared_pattern, with_declared_formats
-from rixin.tools import tool_from_openai
+from rixin.tools import Tool, tool_from_openai
 
 
 @pytest.mark.parametrize(
@@ -64,16 +64,17 @@ def test_the_grammar_holds_a_declared_date_to_its_format() -> None:
         }
     )
     held = dataclasses.replace(booking, parameters=with_declared_formats(booking.parameters))
-    lark = tool_call_grammar([held], open_tag="<c>", close_tag="</c>", tags_are_tokens=False, max_calls=1)
-
-    def accepts(text: str) -> bool:
-        constraint = GrammarConstraint(llguidance.LLTokenizer("byte"), lark, 262)
-        return all(constraint.accept(byte) for byte in text.encode())
-
     start = '<c>\n{"name": "book", "arguments": {"date": "'
-    assert accepts(start + '2025-07-26"}}\n</c>')
-    assert not accepts(start + "2025-07-26T")
-    assert not accepts(start + "26 July")
+    assert grammar_accepts(held, start + '2025-07-26"}}\n</c>')
+    assert not grammar_accepts(held, start + "2025-07-26T")
+    assert not grammar_accepts(held, start + "26 July")
+
+
+def grammar_accepts(held: Tool, text: str) -> bool:
+    """Whether the call grammar of the one tool (tags "<c>", "</c>") accepts `text` as far as it goes."""
+    lark = tool_call_grammar([held], open_tag="<c>", close_tag="</c>", tags_are_tokens=False, max_calls=1)
+    constraint = GrammarConstraint(llguidance.LLTokenizer("byte"), lark, 262)
+    return all(constraint.accept(byte) for byte in text.encode())
 
 
 @pytest.mark.parametrize(

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 
-import llguidance
 import pytest
 
 from rixin.calling import CallingOptions, Engine
-from rixin.calling.constrain import GrammarConstraint, tool_call_grammar
 from rixin.calling.formats import id_shape, with_known_ids
 from rixin.tools import tool
 from rixin.types import Message
 
+from .test_formats import grammar_accepts
 from .test_repair import ScriptedModel, listed, summary
 
 
@@ -63,15 +62,9 @@ def test_with_known_ids_limits_only_id_parameters_with_an_example_to_ids_the_tex
 
 def test_the_grammar_holds_an_id_to_those_known() -> None:
     held = dataclasses.replace(book_flight, parameters=with_known_ids(book_flight.parameters, "Book FL301."))
-    lark = tool_call_grammar([held], open_tag="<c>", close_tag="</c>", tags_are_tokens=False, max_calls=1)
-
-    def accepts(text: str) -> bool:
-        constraint = GrammarConstraint(llguidance.LLTokenizer("byte"), lark, 262)
-        return all(constraint.accept(byte) for byte in text.encode())
-
     start = '<c>\n{"name": "book_flight", "arguments": {"flight_id": "'
-    assert accepts(start + 'FL301", "passengers": 1}}\n</c>')
-    assert not accepts(start + "FL101")
+    assert grammar_accepts(held, start + 'FL301", "passengers": 1}}\n</c>')
+    assert not grammar_accepts(held, start + "FL101")
 
 
 @pytest.mark.parametrize("on", [True, False])
