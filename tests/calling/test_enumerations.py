@@ -23,6 +23,8 @@ from .test_repair import TOOLS, ScriptedModel, listed, summary
         ("Japan and India over 10 and 20 years respectively.", []),  # paired values
         ("A radius of 10 meters, and the third one", []),  # lower-case words are no list
         ("I live in Tokyo and I like it.", []),  # "I" is no name
+        ("The weather in Rome, Oslo and Cairo.", [["Rome", "Oslo", "Cairo"]]),  # the sentence's full stop
+        ("From Boston to Washington D.C. or Miami", [["Washington D.C.", "Miami"]]),  # an abbreviation's
     ],
 )
 def test_listed_values(request_text: str, lists: list[list[str]]) -> None:
@@ -35,6 +37,12 @@ INTEGER = {"properties": {"number": {"type": "integer"}}}
 def test_a_call_holding_one_listed_value_is_made_for_each_other() -> None:
     calls = fan_out([("factorial", {"number": 15})], "The factorial of 5, 10 and 15.", {"factorial": INTEGER}, 8)
     assert calls == [("factorial", {"number": 15}), ("factorial", {"number": 5}), ("factorial", {"number": 10})]
+
+
+def test_a_list_every_value_of_which_is_held_adds_nothing() -> None:
+    city = {"properties": {"city": {"type": "string"}}}
+    calls = [("weather", {"city": "Rome"}), ("weather", {"city": "Oslo"}), ("weather", {"city": "Cairo"})]
+    assert fan_out(calls, "The weather in Rome, Oslo and Cairo.", {"weather": city}, 8) == calls
 
 
 def test_one_call_over_some_listed_values_is_made_for_the_rest() -> None:

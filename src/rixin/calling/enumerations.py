@@ -46,6 +46,12 @@ def _option_lists(options: Sequence[str]) -> list[tuple[re.Pattern[str], re.Patt
     return [(_list_pattern(member), re.compile(rf"(?<![\w-]){member}(?![\w-])"))]
 
 
+def _without_full_stop(member: str) -> str:
+    """A listed name less the full stop that ends its sentence ("… Oslo and Cairo."); an abbreviation's keeps it
+    ("Washington D.C.")."""
+    return member[:-1] if member.endswith(".") and member.count(".") == 1 else member
+
+
 def listed_values(request: str, options: Sequence[str] = ()) -> list[list[str]]:
     """Each list of two or more values the request writes, as written ("1,000", "New York"): numbers, names, and
     the declared `options` of parameters (lower-case words only where they are such choices)."""
@@ -56,7 +62,7 @@ def listed_values(request: str, options: Sequence[str] = ()) -> list[list[str]]:
         for match in pattern.finditer(request):
             if _RANGE_BEFORE.search(request[: match.start()]):
                 continue
-            members = [_LEADING.sub("", m.group(0)) for m in member.finditer(match.group(0))]
+            members = [_without_full_stop(_LEADING.sub("", m.group(0))) for m in member.finditer(match.group(0))]
             if len(members) >= 2 and len(set(members)) == len(members):
                 found.append(members)
     return found
@@ -115,23 +121,28 @@ def _one_call_over(used: list[str], calls: Sequence[Call]) -> bool:
     return all(r == rest[0] for r in rest)
 
 
+def _declared_choices(schemas: dict[str, dict[str, Any]]) -> list[str]:
+    """The choices the tools' string parameters declare (their `enum`s)."""
+    return [
+        option
+        for schema in schemas.values()
+        for node in schema.get("properties", {}).values()
+        if isinstance(node, dict) and node.get("type") == "string"
+        for option in node.get("enum", [])
+        if isinstance(option, str)
+    ]
+
+
 def fan_out(calls: Sequence[Call], request: str, schemas: dict[str, dict[str, Any]], limit: int) -> list[Call]:
     """The calls, plus for each call holding one value of a listed run (as a whole argument) that no call holds
     another value of, the same call with each other value (at most `limit` calls in all); likewise where the calls
     holding values of the run are one tool's, alike but for that value (the factorial of 15 and of 10 for "5, 10
-    and 15"). A run of choices a
-    parameter declares ("in percentage and fraction formats") fans out every call holding one of them, though
-    calls hold several (the model wrote each trip with one route preference where both were asked)."""
+    and 15"). A run of choices a parameter declares ("in percentage and fraction formats") fans out every call
+    holding one of them, though calls hold several (the model wrote each trip with one route preference where both
+    were asked)."""
     result = list(calls)
     held = [s for _, arguments in calls for s in scalars(arguments)]
-    options = [
-        o
-        for schema in schemas.values()
-        for p in schema.get("properties", {}).values()
-        if isinstance(p, dict) and p.get("type") == "string"
-        for o in p.get("enum", [])
-        if isinstance(o, str)
-    ]
+    options = _declared_choices(schemas)
     declared = {o.lower() for o in options}
     for members in listed_values(request, options):
         used = [m for m in members if any(_same(v, m) for v in held)]
