@@ -153,7 +153,9 @@ def fan_out(calls: Sequence[Call], request: str, schemas: dict[str, dict[str, An
         for name, arguments in list(result):
             properties = schemas.get(name, {}).get("properties", {})
             mine = next((m for m in used if any(_same(v, m) for v in arguments.values())), None)
-            key = next((k for k, v in arguments.items() if mine is not None and _same(v, mine)), None)
+            if mine is None:
+                continue
+            key = next((k for k, v in arguments.items() if _same(v, mine)), None)
             if key is None or not isinstance(properties.get(key), dict):
                 continue
             for other in members:

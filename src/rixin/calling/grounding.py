@@ -253,25 +253,29 @@ def without_folded_values(arguments: dict[str, Any], schema: dict[str, Any], con
     properties = schema.get("properties", {})
     if not isinstance(properties, dict):
         return arguments
+    numbers = {
+        other: str(held).strip()
+        for other, held in arguments.items()
+        if isinstance(held, str | int | float) and not isinstance(held, bool) and re.search(r"\d", str(held))
+    }
     unfolded = dict(arguments)
     for name, value in arguments.items():
         node = properties.get(name)
         if not isinstance(value, str) or not isinstance(node, dict) or node.get("type") != "string" or "enum" in node:
             continue
-        for other, held in arguments.items():
-            if other == name or isinstance(held, bool) or not isinstance(held, str | int | float):
-                continue
-            part = str(held).strip()
-            if len(part) < 2 or not re.search(r"\d", part) or part.lower() == value.strip().lower():
-                continue
-            text = unfolded[name]
-            if text.lower().endswith(" " + part.lower()):
-                rest = text[: -len(part) - 1]
-            elif text.lower().startswith(part.lower() + " "):
-                rest = text[len(part) + 1 :]
-            else:
-                continue
-            rest = _SEAM.sub("", rest.strip()).strip()
-            if rest:
-                unfolded[name] = rest
+        for other, part in numbers.items():
+            if other != name and len(part) >= 2 and part.lower() != value.strip().lower():
+                unfolded[name] = _taken_off(unfolded[name], part) or unfolded[name]
     return unfolded
+
+
+def _taken_off(text: str, part: str) -> str | None:
+    """`text` less `part` at its start or end, where a space sets it apart, with the joining word (None: not there,
+    or nothing would be left)."""
+    if text.lower().endswith(" " + part.lower()):
+        rest = text[: -len(part) - 1]
+    elif text.lower().startswith(part.lower() + " "):
+        rest = text[len(part) + 1 :]
+    else:
+        return None
+    return _SEAM.sub("", rest.strip()).strip() or None
