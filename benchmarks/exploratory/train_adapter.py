@@ -1,0 +1,148 @@
+"""Train a LoRA adapter for the embedded 0.5B on verified calls, and write it as a GGUF llama.cpp loads.
+
+The pipeline's mechanics, end to end, on this machine's CPU (docs/results.md §30): examples as JSON lines
+(request, tools, calls — `verified_calls.py` writes them, `rixin/calling/examples.json` holds our own), each
+rendered with the model's own chat template and its tools; the loss on the reply only (the template's
+`<tool_call>` blocks and the end token); LoRA in bfloat16; the adapter converted with llama.cpp's
+`convert_lora_to_gguf.py`; then, for held-out examples, the greedy reply of the quantized model in llama.cpp
+with and without the adapter. Examples without calls are skipped (the library's no-call examples hold no reply
+to learn).
+
+    /tmp/ft/bin/python benchmarks/exploratory/train_adapter.py runs/verified-*.jsonl --out /tmp/adapter \\
+        --convert /tmp/sdist/llama_cpp_python-0.3.36/vendor/llama.cpp/convert_lora_to_gguf.py
+
+Environment: as `lora_roundtrip.py`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from peft import LoraConfig, get_peft_model
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+GGUF = Path.home() / ".cache/rixin/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+
+def reply_text(calls: list[dict[str, Any]]) -> str:
+    """The reply in the Qwen2.5 template's own form: one `<tool_call>` block per call, then the end token."""
+    blocks = [f"<tool_call>\n{json.dumps(call, ensure_ascii=False)}\n</tool_call>" for call in calls]
+    return "\n".join(blocks) + "<|im_end|>\n"
+
+
+def tool_names(example: dict[str, Any]) -> set[str]:
+    return {tool["function"]["name"] for tool in example["tools"]}
+
+
+def calls_in(text: str) -> list[dict[str, Any]]:
+    """The calls a reply holds: every top-level JSON object with a name, wherever it stands (in a fence, over
+    several lines, or between the `<tool_call>` tokens, which llama.cpp's text leaves out), or a list of them."""
+    decoder = json.JSONDecoder()
+    calls: list[dict[str, Any]] = []
+    position = 0
+    while (start := min((i for i in (text.find("{", position), text.find("[", position)) if i >= 0), default=-1)) >= 0:
+        try:
+            value, position = decoder.raw_decode(text, start)
+        except json.JSONDecodeError:
+            position = start + 1
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, dict) and "name" in item:
+                calls.append(item)
+    return calls
+
+
+def encoded(tokenizer: Any, example: dict[str, Any]) -> tuple[list[int], list[int]]:
+    """Token ids of prompt + reply, and labels that are -100 over the prompt."""
+    messages = [{"role": "user", "content": example["request"]}]
+    prompt = tokenizer.apply_chat_template(messages, tools=example["tools"], add_generation_prompt=True, tokenize=False)
+    prompt_ids = tokenizer(prompt, add_special_tokens=False).input_ids
+    reply_ids = tokenizer(reply_text(example["calls"]), add_special_tokens=False).input_ids
+    return prompt_ids + reply_ids, [-100] * len(prompt_ids) + reply_ids
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", nargs="+", type=Path, help="JSON lines: request, tools, calls")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--convert", type=Path, required=True, help="llama.cpp's convert_lora_to_gguf.py")
+    parser.add_argument("--rank", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--lr", type=float, default=2e-4)
+    parser.add_argument("--held-out", type=int, default=8, help="tools whose examples are held out")
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    examples = [json.loads(line) for path in args.data for line in path.read_text().splitlines() if line.strip()]
+    examples = [e for e in examples if e["calls"]]
+    random.Random(0).shuffle(examples)
+    # Held out: examples whose tools no training example has, so that a right reply is not a remembered one.
+    unseen: set[str] = set()
+    for example in examples:
+        if len(unseen) < args.held_out:
+            unseen |= tool_names(example)
+    held_out = [e for e in examples if tool_names(e) <= unseen]
+    training = [e for e in examples if not tool_names(e) & unseen]
+    tokenizer = AutoTokenizer.from_pretrained(str(GGUF.parent), gguf_file=GGUF.name)
+    model = AutoModelForCausalLM.from_pretrained(str(GGUF.parent), gguf_file=GGUF.name, dtype=torch.bfloat16)
+    model.config.architectures = [type(model).__name__]  # a config read from a GGUF names none; the converter needs it
+    config = LoraConfig(r=args.rank, lora_alpha=2 * args.rank, target_modules=TARGETS, task_type="CAUSAL_LM")
+    tuned = get_peft_model(model, config)
+    optimizer = torch.optim.AdamW([p for p in tuned.parameters() if p.requires_grad], lr=args.lr)
+    print(f"{len(training)} training examples, {len(held_out)} held out; rank {args.rank}")
+    for epoch in range(args.epochs):
+        losses, seconds, lengths = [], [], []
+        for example in training:
+            ids, labels = encoded(tokenizer, example)
+            began = time.perf_counter()
+            loss = tuned(input_ids=torch.tensor([ids]), labels=torch.tensor([labels])).loss
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+            seconds.append(time.perf_counter() - began)
+            losses.append(float(loss.detach()))
+            lengths.append(len(ids))
+        tenth = max(len(losses) // 10, 1)
+        print(
+            f"epoch {epoch + 1}: loss first tenth {statistics.mean(losses[:tenth]):.3f}, last tenth "
+            f"{statistics.mean(losses[-tenth:]):.3f}; median {statistics.median(seconds):.2f} s per example "
+            f"of median {statistics.median(lengths)} tokens"
+        )
+    args.out.mkdir(parents=True, exist_ok=True)
+    tuned.save_pretrained(args.out / "adapter")
+    model.config.save_pretrained(args.out / "base")
+    tokenizer.save_pretrained(args.out / "base")
+    adapter_gguf = args.out / "adapter.gguf"
+    command = [sys.executable, str(args.convert), "--base", str(args.out / "base"), "--outtype", "f16"]
+    converted = subprocess.run(
+        [*command, "--outfile", str(adapter_gguf), str(args.out / "adapter")], capture_output=True, text=True
+    )
+    if converted.returncode:
+        sys.exit(f"conversion failed:\n{converted.stderr[-3000:]}")
+    print(f"adapter GGUF: {adapter_gguf} ({adapter_gguf.stat().st_size / 1e6:.1f} MB)")
+    from llama_cpp import Llama  # after training: both hold the model's weights otherwise
+
+    for label, extra in (("without the adapter", {}), ("with the adapter", {"lora_path": str(adapter_gguf)})):
+        llm = Llama(str(GGUF), n_ctx=2048, n_threads=2, verbose=False, **extra)
+        right = 0
+        for example in held_out:
+            messages = [{"role": "user", "content": example["request"]}]
+            prompt = tokenizer.apply_chat_template(
+                messages, tools=example["tools"], add_generation_prompt=True, tokenize=False
+            )
+            out = llm(prompt, max_tokens=160, temperature=0.0, stop=["<|im_end|>"])["choices"][0]["text"]
+            right += calls_in(out) == example["calls"]
+        print(f"held out (tools never trained on), the verified calls exactly, {label}: {right} of {len(held_out)}")
+
+
+if __name__ == "__main__":
+    main()
