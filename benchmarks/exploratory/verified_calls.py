@@ -23,6 +23,7 @@ from typing import Any
 
 import jsonschema
 
+from rixin.calling.enumerations import scalars
 from rixin.models import load_model
 
 ARGUMENTS_PROMPT = (
@@ -155,14 +156,8 @@ def values_written(arguments: dict[str, Any], request: str) -> bool:
     """Every scalar value of the call is in the request: strings whole and ignoring case, numbers as numbers."""
     lowered = request.lower()
     numbers = {float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", request.replace(",", ""))}
-    pending: list[Any] = list(arguments.values())
-    while pending:
-        value = pending.pop()
-        if isinstance(value, dict):
-            pending.extend(value.values())
-        elif isinstance(value, list):
-            pending.extend(value)
-        elif isinstance(value, bool):
+    for value in scalars(arguments):
+        if isinstance(value, bool):
             continue  # a flag is said in words, not written
         elif isinstance(value, int | float):
             if float(value) not in numbers:
