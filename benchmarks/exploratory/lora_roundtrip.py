@@ -9,9 +9,14 @@ transformers + PEFT on the same prompt, and times generation with and without th
 Needs its own environment (torch is not one of rixin's dependencies) and llama.cpp's conversion script::
 
     python3 -m venv /tmp/ft && /tmp/ft/bin/pip install torch==2.13.0 transformers peft gguf accelerate
-    /tmp/ft/bin/pip install ~/.cache/rixin/wheels/llama_cpp_python-*.whl
-    pip download --no-deps --no-binary :all: llama-cpp-python==0.3.36 -d /tmp/sdist && tar xzf ...
-    /tmp/ft/bin/python benchmarks/exploratory/lora_roundtrip.py --convert /tmp/sdist/.../convert_lora_to_gguf.py
+    /tmp/ft/bin/pip install ~/.cache/rixin/wheels/*/llama_cpp_python-*.whl    # the wheel `make` built
+    .venv/bin/pip download --no-deps --no-binary :all: llama-cpp-python==0.3.36 -d /tmp/sdist
+    cd /tmp/sdist && tar xzf llama_cpp_python-0.3.36.tar.gz --wildcards \
+        '*/vendor/llama.cpp/convert_lora_to_gguf.py' '*/vendor/llama.cpp/conversion/*' '*/vendor/llama.cpp/gguf-py/*'
+    /tmp/ft/bin/python benchmarks/exploratory/lora_roundtrip.py \
+        --convert /tmp/sdist/llama_cpp_python-0.3.36/vendor/llama.cpp/convert_lora_to_gguf.py
+
+(torch==2.13.0 is the CPU build on this machine's disk; an unpinned torch pulls a CUDA build of several GB.)
 """
 
 from __future__ import annotations
