@@ -80,6 +80,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--lr", type=float, default=2e-4)
     parser.add_argument("--held-out", type=int, default=8, help="tools whose examples are held out")
+    parser.add_argument("--held-out-multi", action="store_true", help="hold out the tools of multi-call examples")
     args = parser.parse_args()
     torch.set_num_threads(2)
     examples = [json.loads(line) for path in args.data for line in path.read_text().splitlines() if line.strip()]
@@ -88,7 +89,7 @@ def main() -> None:
     # Held out: examples whose tools no training example has, so that a right reply is not a remembered one.
     unseen: set[str] = set()
     for example in examples:
-        if len(unseen) < args.held_out:
+        if len(unseen) < args.held_out and (len(example["calls"]) > 1 or not args.held_out_multi):
             unseen |= tool_names(example)
     held_out = [e for e in examples if tool_names(e) <= unseen]
     training = [e for e in examples if not tool_names(e) & unseen]
@@ -98,7 +99,8 @@ def main() -> None:
     config = LoraConfig(r=args.rank, lora_alpha=2 * args.rank, target_modules=TARGETS, task_type="CAUSAL_LM")
     tuned = get_peft_model(model, config)
     optimizer = torch.optim.AdamW([p for p in tuned.parameters() if p.requires_grad], lr=args.lr)
-    print(f"{len(training)} training examples, {len(held_out)} held out; rank {args.rank}")
+    multi = sum(len(e["calls"]) > 1 for e in training)
+    print(f"{len(training)} training examples ({multi} multi-call), {len(held_out)} held out; rank {args.rank}")
     for epoch in range(args.epochs):
         losses, seconds, lengths = [], [], []
         for example in training:
@@ -133,15 +135,18 @@ def main() -> None:
 
     for label, extra in (("without the adapter", {}), ("with the adapter", {"lora_path": str(adapter_gguf)})):
         llm = Llama(str(GGUF), n_ctx=2048, n_threads=2, verbose=False, **extra)
-        right = 0
+        right = {"single": [0, 0], "multi": [0, 0]}
         for example in held_out:
             messages = [{"role": "user", "content": example["request"]}]
             prompt = tokenizer.apply_chat_template(
                 messages, tools=example["tools"], add_generation_prompt=True, tokenize=False
             )
             out = llm(prompt, max_tokens=160, temperature=0.0, stop=["<|im_end|>"])["choices"][0]["text"]
-            right += calls_in(out) == example["calls"]
-        print(f"held out (tools never trained on), the verified calls exactly, {label}: {right} of {len(held_out)}")
+            kind = right["multi" if len(example["calls"]) > 1 else "single"]
+            kind[0] += calls_in(out) == example["calls"]
+            kind[1] += 1
+        scores = ", ".join(f"{k} {v[0]} of {v[1]}" for k, v in right.items())
+        print(f"held out (tools never trained on), the verified calls exactly, {label}: {scores}")
 
 
 if __name__ == "__main__":

@@ -173,6 +173,7 @@ def main() -> None:
     parser.add_argument("--per-tool", type=int, default=3)
     parser.add_argument("--tools", type=int, default=0, help="at most this many of the library's tools (0: all)")
     parser.add_argument("--skip-library", action="store_true", help="calls for invented tools only")
+    parser.add_argument("--singles", type=Path, nargs="*", default=[], help="kept single calls to combine too")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--show", action="store_true", help="print what each check rejected")
     parser.add_argument("--combine", type=int, default=0, help="requests made of two or three kept ones")
@@ -209,6 +210,12 @@ def main() -> None:
     counts = {"asked": 0, "arguments valid": 0, "request verified": 0}
     started = time.perf_counter()
     singles: list[dict[str, Any]] = []
+    for path in args.singles:
+        for line in path.read_text().splitlines():
+            example = json.loads(line)
+            calls = example["calls"]
+            if len(calls) == 1 and values_written(calls[0]["arguments"], example["request"]):
+                singles.append(example)
     with args.out.open("w") as out:
         for name in names:
             tool, known = tools[name]
@@ -253,7 +260,8 @@ def main() -> None:
             listed = "\n".join(f"- {p['request']}" for p in parts)
             message = chat(model, [{"role": "user", "content": COMBINE_PROMPT.format(requests=listed)}], 160)
             message = message.strip('"')
-            if not all(values_written(p["calls"][0]["arguments"], message) for p in parts):
+            said = all(values_written(p["calls"][0]["arguments"], message) for p in parts)
+            if not said or "\n" in message or message.lower().startswith(("sure", "here", "i'll", "i will")):
                 if args.show:
                     print("combined request rejected:", message[:200])
                 continue
