@@ -6,14 +6,15 @@ unchanged quantized GGUF loaded with `Llama(lora_path=...)`. This script makes a
 (so that it changes the model's output), converts it, checks that llama.cpp's next-token choices agree with
 transformers + PEFT on the same prompt, and times generation with and without the adapter, interleaved.
 
-Needs its own environment (torch is not one of rixin's dependencies) and llama.cpp's conversion script::
+Needs its own environment (torch is not one of rixin's dependencies), rixin's sources on the path (`PYTHONPATH=src`,
+for the model rixin assembles) and llama.cpp's conversion script::
 
     python3 -m venv /tmp/ft && /tmp/ft/bin/pip install torch==2.13.0 transformers peft gguf accelerate
     /tmp/ft/bin/pip install ~/.cache/rixin/wheels/*/llama_cpp_python-*.whl    # the wheel `make` built
     .venv/bin/pip download --no-deps --no-binary :all: llama-cpp-python==0.3.36 -d /tmp/sdist
-    cd /tmp/sdist && tar xzf llama_cpp_python-0.3.36.tar.gz --wildcards \
-        '*/vendor/llama.cpp/convert_lora_to_gguf.py' '*/vendor/llama.cpp/conversion/*' '*/vendor/llama.cpp/gguf-py/*'
-    /tmp/ft/bin/python benchmarks/exploratory/lora_roundtrip.py \
+    (cd /tmp/sdist && tar xzf llama_cpp_python-0.3.36.tar.gz --wildcards \
+        '*/vendor/llama.cpp/convert_lora_to_gguf.py' '*/vendor/llama.cpp/conversion/*' '*/vendor/llama.cpp/gguf-py/*')
+    PYTHONPATH=src /tmp/ft/bin/python benchmarks/exploratory/lora_roundtrip.py \
         --convert /tmp/sdist/llama_cpp_python-0.3.36/vendor/llama.cpp/convert_lora_to_gguf.py
 
 (torch==2.13.0 is the CPU build on this machine's disk; an unpinned torch pulls a CUDA build of several GB.)
@@ -23,33 +24,27 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 from llama_cpp import Llama
+from lora_common import TARGETS, base_gguf, converted, load_base
 from peft import LoraConfig, get_peft_model
-from transformers import AutoModelForCausalLM, AutoTokenizer
 
-GGUF = Path.home() / ".cache/rixin/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 PROMPT = (
     "<|im_start|>system\nYou call tools. Reply with one JSON object.<|im_end|>\n"
     "<|im_start|>user\nConvert 12 feet to metres with convert_length(value, from_unit, to_unit).<|im_end|>\n"
     "<|im_start|>assistant\n"
 )
-TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
 
-def make_adapter(folder: Path, rank: int, scale: float) -> list[int]:
-    """Write a PEFT adapter with random weights and the base config; return transformers' greedy tokens."""
-    model = AutoModelForCausalLM.from_pretrained(str(GGUF.parent), gguf_file=GGUF.name, dtype=torch.float32)
-    tokenizer = AutoTokenizer.from_pretrained(str(GGUF.parent), gguf_file=GGUF.name)
-    model.config.architectures = [type(model).__name__]  # a config read from a GGUF names none; the converter needs it
-    model.config.save_pretrained(folder / "base")
-    tokenizer.save_pretrained(folder / "base")
+def make_adapter(folder: Path, rank: int, scale: float) -> tuple[Any, Any, list[int]]:
+    """Write a PEFT adapter with random weights; return the base model, its tokenizer and transformers' greedy
+    tokens with the adapter."""
+    model, tokenizer = load_base(torch.float32)
     config = LoraConfig(r=rank, lora_alpha=rank, target_modules=TARGETS, init_lora_weights=False)
     tuned = get_peft_model(model, config)
     with torch.no_grad():
@@ -60,7 +55,7 @@ def make_adapter(folder: Path, rank: int, scale: float) -> list[int]:
     ids = tokenizer(PROMPT, return_tensors="pt").input_ids
     with torch.no_grad():
         out = tuned.generate(ids, max_new_tokens=24, do_sample=False)
-    return [int(t) for t in out[0, ids.shape[1] :]]
+    return model, tokenizer, [int(t) for t in out[0, ids.shape[1] :]]
 
 
 def greedy(llm: Llama, tokens: int, stop_at_eos: bool = True) -> tuple[list[int], float]:
@@ -89,17 +84,12 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
-        reference = make_adapter(folder, args.rank, args.scale)
-        adapter_gguf = folder / "adapter.gguf"
-        command = [sys.executable, str(args.convert), "--base", str(folder / "base"), "--outtype", "f16"]
-        converted = subprocess.run(
-            [*command, "--outfile", str(adapter_gguf), str(folder / "adapter")], capture_output=True, text=True
-        )
-        if converted.returncode:
-            sys.exit(f"conversion failed:\n{converted.stderr[-3000:]}")
+        model, tokenizer, reference = make_adapter(folder, args.rank, args.scale)
+        adapter_gguf = converted(args.convert, model, tokenizer, folder / "adapter", folder / "adapter.gguf")
         print(f"adapter GGUF: {adapter_gguf.stat().st_size / 1e6:.1f} MB (rank {args.rank}, f16)")
-        plain = Llama(str(GGUF), n_ctx=1024, n_threads=2, verbose=False)
-        tuned = Llama(str(GGUF), n_ctx=1024, n_threads=2, lora_path=str(adapter_gguf), verbose=False)
+        gguf = str(base_gguf())
+        plain = Llama(gguf, n_ctx=1024, n_threads=2, verbose=False)
+        tuned = Llama(gguf, n_ctx=1024, n_threads=2, lora_path=str(adapter_gguf), verbose=False)
         plain_tokens, _ = greedy(plain, 24)
         tuned_tokens, _ = greedy(tuned, 24)
         same = sum(a == b for a, b in zip(tuned_tokens, reference, strict=False))

@@ -8,7 +8,7 @@ on the length, not on the text), through the weights rixin already assembled (de
 Needs its own environment (torch is not one of rixin's dependencies)::
 
     python3 -m venv /tmp/ft && /tmp/ft/bin/pip install torch==2.13.0 transformers peft gguf accelerate
-    /tmp/ft/bin/python benchmarks/exploratory/lora_step_cost.py --tokens 800 --steps 4
+    PYTHONPATH=src /tmp/ft/bin/python benchmarks/exploratory/lora_step_cost.py --tokens 800 --steps 4
 
 Prints the median seconds per training example (forward, backward, optimizer step) and what that makes of a
 training set of a given size.
@@ -19,13 +19,10 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from pathlib import Path
 
 import torch
+from lora_common import TARGETS, load_base
 from peft import LoraConfig, get_peft_model
-from transformers import AutoModelForCausalLM
-
-GGUF = Path.home() / ".cache/rixin/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 
 
 def main() -> None:
@@ -41,13 +38,12 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     dtype = getattr(torch, args.dtype)
     started = time.perf_counter()
-    model = AutoModelForCausalLM.from_pretrained(str(GGUF.parent), gguf_file=GGUF.name, dtype=dtype)
+    model, _ = load_base(dtype)
     print(f"loaded and dequantized in {time.perf_counter() - started:.1f} s")
     if args.checkpointing:
         model.gradient_checkpointing_enable()
         model.enable_input_require_grads()
-    targets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
-    config = LoraConfig(r=args.rank, lora_alpha=2 * args.rank, target_modules=targets, task_type="CAUSAL_LM")
+    config = LoraConfig(r=args.rank, lora_alpha=2 * args.rank, target_modules=TARGETS, task_type="CAUSAL_LM")
     model = get_peft_model(model, config)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     print(f"trainable parameters: {trainable:,} (rank {args.rank})")

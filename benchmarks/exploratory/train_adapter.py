@@ -8,7 +8,8 @@ rendered with the model's own chat template and its tools; the loss on the reply
 with and without the adapter. Examples without calls are skipped (the library's no-call examples hold no reply
 to learn).
 
-    /tmp/ft/bin/python benchmarks/exploratory/train_adapter.py runs/verified-*.jsonl --out /tmp/adapter \\
+    PYTHONPATH=src /tmp/ft/bin/python benchmarks/exploratory/train_adapter.py runs/verified-*.jsonl \\
+        --out /tmp/adapter \\
         --convert /tmp/sdist/llama_cpp_python-0.3.36/vendor/llama.cpp/convert_lora_to_gguf.py
 
 Environment: as `lora_roundtrip.py`.
@@ -20,18 +21,13 @@ import argparse
 import json
 import random
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import torch
+from lora_common import TARGETS, base_gguf, converted, load_base
 from peft import LoraConfig, get_peft_model
-from transformers import AutoModelForCausalLM, AutoTokenizer
-
-GGUF = Path.home() / ".cache/rixin/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
-TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
 
 def reply_text(calls: list[dict[str, Any]]) -> str:
@@ -62,11 +58,17 @@ def calls_in(text: str) -> list[dict[str, Any]]:
     return calls
 
 
+def prompt_text(tokenizer: Any, example: dict[str, Any]) -> str:
+    """The request with its tools in the model's own chat template, up to where the reply begins."""
+    messages = [{"role": "user", "content": example["request"]}]
+    return str(
+        tokenizer.apply_chat_template(messages, tools=example["tools"], add_generation_prompt=True, tokenize=False)
+    )
+
+
 def encoded(tokenizer: Any, example: dict[str, Any]) -> tuple[list[int], list[int]]:
     """Token ids of prompt + reply, and labels that are -100 over the prompt."""
-    messages = [{"role": "user", "content": example["request"]}]
-    prompt = tokenizer.apply_chat_template(messages, tools=example["tools"], add_generation_prompt=True, tokenize=False)
-    prompt_ids = tokenizer(prompt, add_special_tokens=False).input_ids
+    prompt_ids = tokenizer(prompt_text(tokenizer, example), add_special_tokens=False).input_ids
     reply_ids = tokenizer(reply_text(example["calls"]), add_special_tokens=False).input_ids
     return prompt_ids + reply_ids, [-100] * len(prompt_ids) + reply_ids
 
@@ -93,9 +95,7 @@ def main() -> None:
             unseen |= tool_names(example)
     held_out = [e for e in examples if tool_names(e) <= unseen]
     training = [e for e in examples if not tool_names(e) & unseen]
-    tokenizer = AutoTokenizer.from_pretrained(str(GGUF.parent), gguf_file=GGUF.name)
-    model = AutoModelForCausalLM.from_pretrained(str(GGUF.parent), gguf_file=GGUF.name, dtype=torch.bfloat16)
-    model.config.architectures = [type(model).__name__]  # a config read from a GGUF names none; the converter needs it
+    model, tokenizer = load_base(torch.bfloat16)
     config = LoraConfig(r=args.rank, lora_alpha=2 * args.rank, target_modules=TARGETS, task_type="CAUSAL_LM")
     tuned = get_peft_model(model, config)
     optimizer = torch.optim.AdamW([p for p in tuned.parameters() if p.requires_grad], lr=args.lr)
@@ -121,27 +121,17 @@ def main() -> None:
         )
     args.out.mkdir(parents=True, exist_ok=True)
     tuned.save_pretrained(args.out / "adapter")
-    model.config.save_pretrained(args.out / "base")
-    tokenizer.save_pretrained(args.out / "base")
-    adapter_gguf = args.out / "adapter.gguf"
-    command = [sys.executable, str(args.convert), "--base", str(args.out / "base"), "--outtype", "f16"]
-    converted = subprocess.run(
-        [*command, "--outfile", str(adapter_gguf), str(args.out / "adapter")], capture_output=True, text=True
-    )
-    if converted.returncode:
-        sys.exit(f"conversion failed:\n{converted.stderr[-3000:]}")
+    adapter_gguf = converted(args.convert, model, tokenizer, args.out / "adapter", args.out / "adapter.gguf")
     print(f"adapter GGUF: {adapter_gguf} ({adapter_gguf.stat().st_size / 1e6:.1f} MB)")
     from llama_cpp import Llama  # after training: both hold the model's weights otherwise
 
     for label, extra in (("without the adapter", {}), ("with the adapter", {"lora_path": str(adapter_gguf)})):
-        llm = Llama(str(GGUF), n_ctx=2048, n_threads=2, verbose=False, **extra)
+        llm = Llama(str(base_gguf()), n_ctx=2048, n_threads=2, verbose=False, **extra)
         right = {"single": [0, 0], "multi": [0, 0]}
         for example in held_out:
-            messages = [{"role": "user", "content": example["request"]}]
-            prompt = tokenizer.apply_chat_template(
-                messages, tools=example["tools"], add_generation_prompt=True, tokenize=False
-            )
-            out = llm(prompt, max_tokens=160, temperature=0.0, stop=["<|im_end|>"])["choices"][0]["text"]
+            out = llm(prompt_text(tokenizer, example), max_tokens=160, temperature=0.0, stop=["<|im_end|>"])["choices"][
+                0
+            ]["text"]
             kind = right["multi" if len(example["calls"]) > 1 else "single"]
             kind[0] += calls_in(out) == example["calls"]
             kind[1] += 1
