@@ -174,11 +174,23 @@ def main() -> None:
     parser.add_argument("--tools", type=int, default=0, help="at most this many of the library's tools (0: all)")
     parser.add_argument("--skip-library", action="store_true", help="calls for invented tools only")
     parser.add_argument("--singles", type=Path, nargs="*", default=[], help="kept single calls to combine too")
+    parser.add_argument("--only-singles", action="store_true", help="write the --singles that pass the check; no model")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--show", action="store_true", help="print what each check rejected")
     parser.add_argument("--combine", type=int, default=0, help="requests made of two or three kept ones")
     parser.add_argument("--invent", type=int, default=0, help="tools the model invents per domain (0: none)")
     args = parser.parse_args()
+    singles: list[dict[str, Any]] = []
+    for path in args.singles:
+        for line in path.read_text().splitlines():
+            example = json.loads(line)
+            calls = example["calls"]
+            if len(calls) == 1 and values_written(calls[0]["arguments"], example["request"]):
+                singles.append(example)
+    if args.only_singles:
+        args.out.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in singles))
+        print(f"{len(singles)} single calls pass the check")
+        return
     library = json.loads(resources.files("rixin.calling").joinpath("examples.json").read_text())
     tools: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
     for example in library:
@@ -209,13 +221,6 @@ def main() -> None:
         print(f"invented tools: asked {invented['asked']}, well-formed {invented['well-formed']}")
     counts = {"asked": 0, "arguments valid": 0, "request verified": 0}
     started = time.perf_counter()
-    singles: list[dict[str, Any]] = []
-    for path in args.singles:
-        for line in path.read_text().splitlines():
-            example = json.loads(line)
-            calls = example["calls"]
-            if len(calls) == 1 and values_written(calls[0]["arguments"], example["request"]):
-                singles.append(example)
     with args.out.open("w") as out:
         for name in names:
             tool, known = tools[name]
