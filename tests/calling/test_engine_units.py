@@ -29,7 +29,7 @@ from rixin.calling.families import GENERIC, HERMES
 from rixin.calling.prompt import CHATML, render_prompt
 from rixin.cli.demo_tools import convert_currency, get_weather
 from rixin.errors import ModelNotFoundError
-from rixin.models import EMBEDDED_MODELS, LlamaModel, parse_model_spec
+from rixin.models import EMBEDDED_MODELS, LlamaModel, load_model, parse_model_spec, split_adapter
 from rixin.types import ChatResult, Message, ToolCall, Usage, as_messages, tool_choice_name
 
 NAMES = ["get_weather", "convert_currency", "tools.search"]
@@ -524,10 +524,33 @@ def test_chat_types() -> None:
         ("m@https://host/v1", ("endpoint", "https://host/v1", "m")),
         ("http://127.0.0.1:8000/v1", ("endpoint", "http://127.0.0.1:8000/v1", None)),
         ("http://127.0.0.1:8000/v1#", ("endpoint", "http://127.0.0.1:8000/v1", None)),
+        ("qwen2.5-coder-0.5b+runs/a/adapter.gguf", ("embedded", "qwen2.5-coder-0.5b", None)),
+        ("./m.gguf+./lora.gguf", ("gguf", "./m.gguf", None)),
     ],
 )
 def test_parse_model_spec(spec: str, expected: tuple[str, str, str | None]) -> None:
     assert parse_model_spec(spec) == expected
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("qwen2.5-coder-0.5b+runs/a/adapter.gguf", ("qwen2.5-coder-0.5b", Path("runs/a/adapter.gguf"))),
+        (" m.gguf + ~/lora.gguf ", ("m.gguf", Path("~/lora.gguf").expanduser())),
+        ("qwen2.5-coder-0.5b", ("qwen2.5-coder-0.5b", None)),
+        ("c++model.gguf", ("c++model.gguf", None)),  # "c+" is no model
+        ("my-model+v2.gguf", ("my-model+v2.gguf", None)),
+        ("http://host/v1#a+b.gguf", ("http://host/v1#a+b.gguf", None)),  # endpoints take no adapter
+        ("+adapter.gguf", ("+adapter.gguf", None)),
+    ],
+)
+def test_split_adapter(spec: str, expected: tuple[str, Path | None]) -> None:
+    assert split_adapter(spec) == expected
+
+
+def test_load_model_names_a_missing_adapter(tmp_path: Path) -> None:
+    with pytest.raises(ModelNotFoundError, match="adapter not found"):
+        load_model(f"qwen2.5-coder-0.5b+{tmp_path / 'none.gguf'}")
 
 
 def test_parse_model_spec_existing_file_without_gguf_suffix(tmp_path: Path) -> None:

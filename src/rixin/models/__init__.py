@@ -4,7 +4,9 @@
   - an embedded model name: `qwen2.5-coder-0.5b` (default), `qwen2.5-coder-1.5b`, `smollm2-135m`;
   - a path to a GGUF file: `./models/my-model.gguf` (any path ending in .gguf, or an existing file);
   - an endpoint: `URL#MODEL`, e.g. `http://127.0.0.1:8000/v1#qwen2.5-7b-instruct`, or `MODEL@URL`;
-    a bare URL uses the first model the endpoint lists. The key comes from RIXIN_API_KEY or OPENAI_API_KEY.
+    a bare URL uses the first model the endpoint lists. The key comes from RIXIN_API_KEY or OPENAI_API_KEY;
+  - an embedded model or GGUF file with a LoRA adapter (a GGUF llama.cpp loads): `MODEL+ADAPTER.gguf`, e.g.
+    `qwen2.5-coder-0.5b+runs/adapter/adapter.gguf`; the model keeps its name (and its calling defaults).
 
 Embedded models use every core; RIXIN_THREADS sets another count (read when a model is loaded).
 """
@@ -43,6 +45,7 @@ __all__ = [
     "available_models_text",
     "load_model",
     "parse_model_spec",
+    "split_adapter",
 ]
 
 
@@ -70,9 +73,21 @@ class ChatModel(Protocol):
     ) -> ChatResult: ...
 
 
-def parse_model_spec(spec: str) -> tuple[str, str, str | None]:
-    """Split a `--model` value into (kind, location, model name): kind is "embedded", "gguf" or "endpoint"."""
+def split_adapter(spec: str) -> tuple[str, Path | None]:
+    """`MODEL+ADAPTER.gguf` → (MODEL, the adapter's path); any other spec → (spec, None)."""
     spec = spec.strip()
+    base, sep, adapter = (part.strip() for part in spec.rpartition("+"))
+    # Only a local model takes an adapter: an endpoint's model name may hold "+" and end in ".gguf".
+    local = base.lower() in EMBEDDED_MODELS or base.lower() in ALIASES or base.endswith(".gguf") or Path(base).is_file()
+    if not sep or not adapter.endswith(".gguf") or "://" in spec or not local:
+        return spec, None
+    return base, Path(adapter).expanduser()
+
+
+def parse_model_spec(spec: str) -> tuple[str, str, str | None]:
+    """Split a `--model` value into (kind, location, model name): kind is "embedded", "gguf" or "endpoint"
+    (an adapter, `+ADAPTER.gguf`, is left out: `load_model` reads it)."""
+    spec = split_adapter(spec)[0]
     if not spec:
         raise ModelNotFoundError(f"empty model name. {available_models_text()}")
     if "://" in spec:
@@ -97,7 +112,12 @@ _loading = threading.Lock()
 def load_model(spec: str | None = None, **llama_options: Any) -> LlamaModel | EndpointModel:
     """Open the model a `--model` value names (the default embedded model when None). Embedded models are
     loaded once per process and shared."""
-    kind, location, name = parse_model_spec(spec or DEFAULT_MODEL)
+    spec, adapter = split_adapter(spec or DEFAULT_MODEL)
+    kind, location, name = parse_model_spec(spec)
+    if adapter is not None:
+        if not adapter.is_file():
+            raise ModelNotFoundError(f"adapter not found: {adapter}")
+        llama_options["lora_path"] = adapter.resolve()
     if kind == "endpoint":
         return EndpointModel(location, name)
     if kind == "embedded":

@@ -66,6 +66,8 @@ class ModelInfo:
     n_ctx: int
     n_vocab: int
     metadata: dict[str, str]
+    adapter: Path | None = None
+    """The LoRA adapter applied, if any."""
 
 
 class LlamaModel:
@@ -80,7 +82,10 @@ class LlamaModel:
         n_ctx: int = 8192,
         n_threads: int | None = None,
         n_batch: int = 512,
+        lora_path: str | Path | None = None,
     ) -> None:
+        """`lora_path`: a LoRA adapter as GGUF (llama.cpp's `convert_lora_to_gguf.py` writes one), applied at
+        full scale to every generation."""
         from llama_cpp import Llama
 
         path = Path(path)
@@ -93,6 +98,7 @@ class LlamaModel:
             n_threads=threads,
             n_threads_batch=threads,
             n_batch=n_batch,
+            lora_path=str(lora_path) if lora_path is not None else None,
             verbose=False,
         )
         metadata = {str(k): str(v) for k, v in self._llm.metadata.items()}
@@ -107,6 +113,7 @@ class LlamaModel:
             n_ctx=self._llm.n_ctx(),
             n_vocab=self._n_vocab,
             metadata=metadata,
+            adapter=Path(lora_path) if lora_path is not None else None,
         )
         self.lock = threading.Lock()
         self._llg_tokenizer: Any = None

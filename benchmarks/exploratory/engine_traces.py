@@ -1,0 +1,267 @@
+"""The engine's own model passes, written by a teacher model, for training the 0.5B on exactly what it is asked.
+
+An adapter trained on the chat template's plain tool-call replies (`train_adapter.py`) learns a reply the engine
+never asks the 0.5B for: the engine continues its own prompts (few-shot examples, a plan prefix, a call list
+under a grammar). This script runs the engine with the 0.5B's calling options (`tuned_options`) on a teacher
+model, records every generation it makes (the prompt as text, the stage, the completion), and keeps an item's
+passes only where the engine's final calls are the item's calls exactly (or, for an item with no calls, where it
+answered in words). Items come from our own lists (`verified_calls.py`'s JSON lines) and, made from their
+single-call requests, two kinds the 0.5B gets wrong most:
+
+- several asks in one request: two or three single requests of different tools joined ("… Also, …"), the tools
+  of all of them and two others offered;
+- the same tool twice: two single requests of one tool with different calls joined;
+- a request no tool serves: a single request offered only other items' tools (the target: words, no call).
+
+With `--student`, the items are run on the student (the 0.5B) too and each record says whether it passed, so
+that training can weight the items it fails.
+
+A teacher's passes are noisy (§31: plan lines that list the tools, calls the engine dropped on the way to a right
+result). `--oracle` writes each pass from the item itself instead, through the engine, with no model generating:
+a call pass gets the item's calls as the engine's call list, a plan pass one line per call
+(`name(key=value, …)`, then the end token), and a request no tool serves one of a few plain answers that say so (a
+teacher asked without tools invented results). An item is kept only where the engine, given those passes, returns the
+item's calls: what the engine does after the model (grounding, fan-out, counting) agrees with the data.
+
+    RIXIN_THREADS=2 PYTHONPATH=src .venv/bin/python benchmarks/exploratory/engine_traces.py \\
+        runs/singles-s19.jsonl runs/verified-combined-s19.jsonl --joined 120 --parallel 26 --unserved 40 \\
+        --out runs/traces.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+from rixin.calling import Engine, tuned_options
+from rixin.calling.engine import _Run
+from rixin.models import Completion, LlamaModel, load_model
+
+STUDENT = "qwen2.5-coder-0.5b"
+CONNECTORS = (" Also, ", " Then ", " And ", "\n", " After that, ")
+
+
+def name_of(tool: dict[str, Any]) -> str:
+    return str(tool["function"]["name"])
+
+
+def joined_items(singles: list[dict[str, Any]], count: int, rng: random.Random) -> list[dict[str, Any]]:
+    """Requests of two or three singles with different tools, joined, with two other tools offered."""
+    tools = {name_of(t): t for s in singles for t in s["tools"]}
+    items: list[dict[str, Any]] = []
+    while len(items) < count:
+        parts = rng.sample(singles, rng.choice((2, 2, 3)))
+        names = [s["calls"][0]["name"] for s in parts]
+        if len(set(names)) < len(names):
+            continue
+        text = parts[0]["request"].rstrip()
+        for part in parts[1:]:
+            nxt = part["request"].strip()
+            connector = rng.choice(CONNECTORS)
+            if connector.strip():  # within a sentence of ours, not after a line break
+                nxt = nxt[0].lower() + nxt[1:]
+            text += connector + nxt
+        offered = [t for s in parts for t in s["tools"]]
+        others = [t for n, t in tools.items() if n not in names]
+        offered += rng.sample(others, min(2, len(others)))
+        rng.shuffle(offered)
+        items.append({"request": text, "tools": offered, "calls": [s["calls"][0] for s in parts], "kind": "joined"})
+    return items
+
+
+def parallel_items(singles: list[dict[str, Any]], count: int, rng: random.Random) -> list[dict[str, Any]]:
+    """Two requests of the same tool with different calls, joined, with two other tools offered."""
+    by_tool: dict[str, list[dict[str, Any]]] = {}
+    for single in singles:
+        by_tool.setdefault(single["calls"][0]["name"], []).append(single)
+    pairs = [
+        (a, b)
+        for group in by_tool.values()
+        for i, a in enumerate(group)
+        for b in group[i + 1 :]
+        if a["calls"][0] != b["calls"][0]
+    ]
+    tools = {name_of(t): t for s in singles for t in s["tools"]}
+    items = []
+    for a, b in rng.sample(pairs, min(count, len(pairs))):
+        first, second = (a, b) if rng.random() < 0.5 else (b, a)
+        nxt = second["request"].strip()
+        connector = rng.choice(CONNECTORS)
+        if connector.strip():
+            nxt = nxt[0].lower() + nxt[1:]
+        others = [t for n, t in tools.items() if n != first["calls"][0]["name"]]
+        offered = [*first["tools"], *rng.sample(others, min(2, len(others)))]
+        rng.shuffle(offered)
+        calls = [first["calls"][0], second["calls"][0]]
+        items.append(
+            {
+                "request": first["request"].rstrip() + connector + nxt,
+                "tools": offered,
+                "calls": calls,
+                "kind": "parallel",
+            }
+        )
+    return items
+
+
+def unserved_items(singles: list[dict[str, Any]], count: int, rng: random.Random) -> list[dict[str, Any]]:
+    """A single request offered three tools of other singles, none of them its own."""
+    tools = {name_of(t): t for s in singles for t in s["tools"]}
+    items = []
+    for single in rng.sample(singles, min(count, len(singles))):
+        own = {name_of(t) for t in single["tools"]}
+        others = [t for n, t in tools.items() if n not in own]
+        items.append({"request": single["request"], "tools": rng.sample(others, 3), "calls": [], "kind": "unserved"})
+    return items
+
+
+def same_calls(made: list[dict[str, Any]], wanted: list[dict[str, Any]]) -> bool:
+    key = lambda c: json.dumps(c, sort_keys=True)  # noqa: E731
+    return sorted(map(key, made)) == sorted(map(key, wanted))
+
+
+def call_block(calls: list[dict[str, Any]]) -> str:
+    """Calls as the engine's call list for the Qwen family (what the constrained call pass writes)."""
+    return f"<tool_call>\n{json.dumps(calls, ensure_ascii=False)}\n</tool_call>\n"
+
+
+def plan_text(calls: list[dict[str, Any]]) -> str:
+    """One numbered line per call, continuing the plan prefix's "1."."""
+    lines = [
+        f"{c['name']}({', '.join(f'{k}={json.dumps(v, ensure_ascii=False)}' for k, v in c['arguments'].items())})"
+        for c in calls
+    ]
+    return " " + "\n".join(line if i == 0 else f"{i + 1}. {line}" for i, line in enumerate(lines))
+
+
+def oracle_text(item: dict[str, Any], stage: str) -> str | None:
+    """What a pass of this stage should say for this item (None: the oracle has no answer for it)."""
+    if not item["calls"]:
+        return item.get("answer") if stage in ("decide", "answer") else None
+    if stage in ("decide", "call", "fallback", "repair"):
+        return call_block(item["calls"])
+    if stage == "plan":
+        return plan_text(item["calls"])
+    return None
+
+
+class NoOracle(Exception):
+    """The engine asked for a pass the oracle cannot write."""
+
+
+def traced(engine: Engine, item: dict[str, Any], oracle: bool = False) -> tuple[bool, list[dict[str, Any]], float]:
+    """Whether the engine's result is the item's, the passes it made, and its seconds (`oracle`: the passes are
+    written from the item, not generated)."""
+    passes: list[dict[str, Any]] = []
+    model = engine.model
+    assert isinstance(model, LlamaModel)
+    original = _Run.generate
+
+    def written(run: _Run, llm: LlamaModel, prompt: str | list[int], stage: str, **kwargs: Any) -> Any:
+        text = oracle_text(item, stage)
+        if text is None:
+            raise NoOracle(stage)
+        finish = "constraint" if text.startswith("<tool_call>") else "stop"
+        completion = Completion(text, llm.tokenize(text), finish, 0, 0, 0.0, 0.0)
+        run.record(stage, completion)
+        shown = prompt if isinstance(prompt, str) else llm.detokenize(prompt)
+        passes.append({"stage": stage, "prompt": shown, "completion": text, "finish": finish, "cut": False})
+        return completion
+
+    def recording(run: _Run, llm: LlamaModel, prompt: str | list[int], stage: str, **kwargs: Any) -> Any:
+        cut = []  # whether the engine's `stop_when` ended the generation (not the model's end token)
+        if (stop_when := kwargs.get("stop_when")) is not None:
+
+            def noted(text: str) -> bool:
+                cut.append(stop_when(text))
+                return cut[-1]
+
+            kwargs["stop_when"] = noted
+        completion = original(run, llm, prompt, stage, **kwargs)
+        text = prompt if isinstance(prompt, str) else llm.detokenize(prompt)
+        passes.append(
+            {
+                "stage": stage,
+                "prompt": text,
+                "completion": completion.text,
+                "finish": completion.finish_reason,
+                "cut": bool(cut and cut[-1]),
+            }
+        )
+        return completion
+
+    _Run.generate = written if oracle else recording  # type: ignore[method-assign]
+    began = time.perf_counter()
+    try:
+        result = engine.chat([{"role": "user", "content": item["request"]}], tools=item["tools"])
+    except NoOracle as stage:
+        passes.append({"stage": str(stage), "no_oracle": True})
+        return False, passes, time.perf_counter() - began
+    finally:
+        _Run.generate = original  # type: ignore[method-assign]
+    seconds = time.perf_counter() - began
+    calls = [
+        {"name": c.function.name, "arguments": json.loads(c.function.arguments)}
+        for c in result.message.tool_calls or []
+    ]
+    ok = same_calls(calls, item["calls"]) if item["calls"] else (not calls and bool(result.message.content))
+    return ok, passes, seconds
+
+
+NO_TOOL_ANSWERS = (
+    "None of the tools I have can do this, so I can't run it for you.",
+    "I can't do that here: none of the available functions fits this request.",
+    "The functions I can call don't cover this request, so I have no tool to use for it.",
+    "There is no tool among those I have for this, so I can't carry it out.",
+)
+"""Honest answers for a request no tool serves: a teacher asked without tools invents results (§31)."""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", nargs="+", type=Path)
+    parser.add_argument("--teacher", default="qwen2.5-coder-1.5b")
+    parser.add_argument("--student", action="store_true", help="run each item on the 0.5B too")
+    parser.add_argument("--joined", type=int, default=0)
+    parser.add_argument("--parallel", type=int, default=0)
+    parser.add_argument("--unserved", type=int, default=0)
+    parser.add_argument("--oracle", action="store_true", help="passes written from the items, not generated")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    items = [json.loads(line) for path in args.data for line in path.read_text().splitlines() if line.strip()]
+    singles = [i for i in items if len(i["calls"]) == 1]
+    items += joined_items(singles, args.joined, rng) + parallel_items(singles, args.parallel, rng)
+    items += unserved_items(singles, args.unserved, rng)
+    rng.shuffle(items)
+    for number, item in enumerate(items):
+        if not item["calls"]:
+            item["answer"] = NO_TOOL_ANSWERS[number % len(NO_TOOL_ANSWERS)]
+    # The oracle's engine needs a model only for its chat template and tokens: the student's own.
+    teacher = Engine(load_model(STUDENT if args.oracle else args.teacher), tuned_options(STUDENT))
+    student = Engine(load_model(STUDENT), tuned_options(STUDENT)) if args.student else None
+    kept = 0
+    with args.out.open("w") as out:
+        for number, item in enumerate(items, 1):
+            ok, passes, seconds = traced(teacher, item, oracle=args.oracle)
+            record: dict[str, Any] = {**item, "teacher_ok": ok, "teacher_s": round(seconds, 2), "passes": passes}
+            if student is not None:
+                record["student_ok"], _, record["student_s"] = traced(student, item)
+            kept += ok
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.flush()
+            print(
+                f"{number}/{len(items)} {item.get('kind', 'listed')}: teacher {'ok' if ok else 'no'} {seconds:.1f} s"
+                + (f", student {'ok' if record['student_ok'] else 'no'}" if student is not None else "")
+                + f"; kept {kept}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
