@@ -32,6 +32,18 @@ def load_base(dtype: Any) -> tuple[Any, Any]:
     return model, AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
 
 
+def llama_token_ids() -> Any:
+    """A function giving text's token ids as llama.cpp makes them (special tokens whole, no BOS).
+
+    The tokenizer transformers reads from the GGUF splits the template's `<tool_call>` into four pieces where
+    llama.cpp has one token (docs/results.md §31): trained on its ids, the model learns a spelling it is never
+    shown and never asked for."""
+    from llama_cpp import Llama
+
+    vocab = Llama(str(base_gguf()), vocab_only=True, verbose=False)
+    return lambda text: list(vocab.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+
 def converted(convert: Path, model: Any, tokenizer: Any, adapter: Path, out: Path) -> Path:
     """`adapter` (a PEFT folder) as an f16 GGUF at `out`, through llama.cpp's `convert_lora_to_gguf.py`; the base
     config it needs is written beside the adapter. Exits with the converter's error when it fails."""

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from lora_common import TARGETS, base_gguf, converted, load_base
+from lora_common import TARGETS, base_gguf, converted, llama_token_ids, load_base
 from peft import LoraConfig, get_peft_model
 
 
@@ -66,10 +66,11 @@ def prompt_text(tokenizer: Any, example: dict[str, Any]) -> str:
     )
 
 
-def encoded(tokenizer: Any, example: dict[str, Any]) -> tuple[list[int], list[int]]:
-    """Token ids of prompt + reply, and labels that are -100 over the prompt."""
-    prompt_ids = tokenizer(prompt_text(tokenizer, example), add_special_tokens=False).input_ids
-    reply_ids = tokenizer(reply_text(example["calls"]), add_special_tokens=False).input_ids
+def encoded(tokenizer: Any, ids_of: Any, example: dict[str, Any]) -> tuple[list[int], list[int]]:
+    """Token ids of prompt + reply as llama.cpp makes them (`lora_common.llama_token_ids`), and labels that are
+    -100 over the prompt."""
+    prompt_ids = ids_of(prompt_text(tokenizer, example))
+    reply_ids = ids_of(reply_text(example["calls"]))
     return prompt_ids + reply_ids, [-100] * len(prompt_ids) + reply_ids
 
 
@@ -96,6 +97,7 @@ def main() -> None:
     held_out = [e for e in examples if tool_names(e) <= unseen]
     training = [e for e in examples if not tool_names(e) & unseen]
     model, tokenizer = load_base(torch.bfloat16)
+    ids_of = llama_token_ids()
     config = LoraConfig(r=args.rank, lora_alpha=2 * args.rank, target_modules=TARGETS, task_type="CAUSAL_LM")
     tuned = get_peft_model(model, config)
     optimizer = torch.optim.AdamW([p for p in tuned.parameters() if p.requires_grad], lr=args.lr)
@@ -104,7 +106,7 @@ def main() -> None:
     for epoch in range(args.epochs):
         losses, seconds, lengths = [], [], []
         for example in training:
-            ids, labels = encoded(tokenizer, example)
+            ids, labels = encoded(tokenizer, ids_of, example)
             began = time.perf_counter()
             loss = tuned(input_ids=torch.tensor([ids]), labels=torch.tensor([labels])).loss
             loss.backward()

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from lora_common import TARGETS, converted, load_base
+from lora_common import TARGETS, converted, llama_token_ids, load_base
 from peft import LoraConfig, get_peft_model
 
 END = "<|im_end|>"
@@ -75,14 +75,14 @@ def main() -> None:
         found = found[: args.limit]
     print(f"{len(found)} passes: {dict(Counter(kind for kind, _, _ in found))}", flush=True)
     model, tokenizer = load_base(torch.bfloat16)
+    ids_of = llama_token_ids()  # the ids the model sees in rixin, not transformers' (see lora_common)
     config = LoraConfig(r=args.rank, lora_alpha=2 * args.rank, target_modules=TARGETS, task_type="CAUSAL_LM")
     tuned = get_peft_model(model, config)
     optimizer = torch.optim.AdamW([p for p in tuned.parameters() if p.requires_grad], lr=args.lr)
     for epoch in range(args.epochs):
         losses, seconds, lengths = [], [], []
         for number, (_, prompt, wanted) in enumerate(found, 1):
-            prompt_ids = tokenizer(prompt, add_special_tokens=False).input_ids
-            target_ids = tokenizer(wanted, add_special_tokens=False).input_ids
+            prompt_ids, target_ids = ids_of(prompt), ids_of(wanted)
             began = time.perf_counter()
             loss = tuned(
                 input_ids=torch.tensor([prompt_ids + target_ids]),
