@@ -66,10 +66,13 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--lr", type=float, default=2e-4)
     parser.add_argument("--limit", type=int, default=0, help="train on at most this many passes (0: all)")
+    parser.add_argument("--skip-kinds", default="", help="item kinds left out, e.g. unserved")
     args = parser.parse_args()
     torch.set_num_threads(2)
     torch.manual_seed(0)
     found = examples(args.traces, set(args.stages.split(",")))
+    skipped = set(filter(None, args.skip_kinds.split(",")))
+    found = [f for f in found if f[0] not in skipped]
     random.Random(0).shuffle(found)
     if args.limit:
         found = found[: args.limit]
