@@ -7,6 +7,7 @@ path: `PYTHONPATH=src /tmp/ft/bin/python benchmarks/exploratory/<script>.py …`
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,18 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from rixin.models.registry import assemble
 
 TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+
+def training_parser(description: str, data: str, data_help: str) -> argparse.ArgumentParser:
+    """The options every training script takes: its data files, where to write, the converter, the LoRA's shape."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(data, nargs="+", type=Path, help=data_help)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--convert", type=Path, required=True, help="llama.cpp's convert_lora_to_gguf.py")
+    parser.add_argument("--rank", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--lr", type=float, default=2e-4)
+    return parser
 
 
 def base_gguf() -> Path:

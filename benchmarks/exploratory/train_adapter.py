@@ -17,16 +17,14 @@ Environment: as `lora_roundtrip.py`.
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import statistics
 import time
-from pathlib import Path
 from typing import Any
 
 import torch
-from lora_common import TARGETS, base_gguf, converted, llama_token_ids, load_base
+from lora_common import TARGETS, base_gguf, converted, llama_token_ids, load_base, training_parser
 from peft import LoraConfig, get_peft_model
 
 
@@ -75,13 +73,7 @@ def encoded(tokenizer: Any, ids_of: Any, example: dict[str, Any]) -> tuple[list[
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("data", nargs="+", type=Path, help="JSON lines: request, tools, calls")
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--convert", type=Path, required=True, help="llama.cpp's convert_lora_to_gguf.py")
-    parser.add_argument("--rank", type=int, default=8)
-    parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--lr", type=float, default=2e-4)
+    parser = training_parser(__doc__.splitlines()[0], "data", "JSON lines: request, tools, calls")
     parser.add_argument("--held-out", type=int, default=8, help="tools whose examples are held out")
     parser.add_argument("--held-out-multi", action="store_true", help="hold out the tools of multi-call examples")
     args = parser.parse_args()

@@ -14,7 +14,6 @@ Environment: as `lora_roundtrip.py`.
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import statistics
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from lora_common import TARGETS, converted, llama_token_ids, load_base
+from lora_common import TARGETS, converted, llama_token_ids, load_base, training_parser
 from peft import LoraConfig, get_peft_model
 
 END = "<|im_end|>"
@@ -57,14 +56,8 @@ def examples(paths: list[Path], stages: set[str]) -> list[tuple[str, str, str]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("traces", nargs="+", type=Path)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--convert", type=Path, required=True, help="llama.cpp's convert_lora_to_gguf.py")
+    parser = training_parser(__doc__.splitlines()[0], "traces", "JSON lines of engine_traces.py")
     parser.add_argument("--stages", default="plan,call,fallback,decide,answer,clauses")
-    parser.add_argument("--rank", type=int, default=8)
-    parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--lr", type=float, default=2e-4)
     parser.add_argument("--limit", type=int, default=0, help="train on at most this many passes (0: all)")
     parser.add_argument("--skip-kinds", default="", help="item kinds left out, e.g. unserved")
     args = parser.parse_args()
