@@ -20,7 +20,8 @@ class EndpointError(RixinError):
 
 
 class ModelIntegrityError(RixinError):
-    """An assembled model file whose sha256 does not match the pinned value."""
+    """A model file that is not what it should be: an assembled file whose sha256 does not match the pinned value,
+    or an adapter llama.cpp cannot load."""
 
 
 class ToolSchemaError(RixinError):

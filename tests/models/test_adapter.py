@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rixin.errors import ModelIntegrityError
 from rixin.models import LlamaModel, load_model
 from rixin.types import GenerationOptions
 
@@ -54,3 +55,14 @@ def test_an_adapter_changes_generation_and_a_zero_one_does_not(smol_model: Llama
     assert smol_model.info.adapter is None
     assert greedy(zero) == plain
     assert greedy(strong) != plain
+
+
+@pytest.mark.model
+def test_a_file_llama_cpp_cannot_load_as_an_adapter_is_a_clear_error(smol_model: LlamaModel, tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.gguf"
+    garbage.write_text("not an adapter")
+    with pytest.raises(ModelIntegrityError, match="not a GGUF file"):
+        load_model(f"smollm2-135m+{garbage}", n_threads=1)
+    # A GGUF, but a model, not an adapter: llama.cpp rejects it, which llama-cpp-python would let pass.
+    with pytest.raises(ModelIntegrityError, match="could not load"):
+        load_model(f"smollm2-135m+{smol_model.info.path}", n_threads=1)

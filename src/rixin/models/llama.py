@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from rixin.errors import ModelNotFoundError
+from rixin.errors import ModelIntegrityError, ModelNotFoundError
 from rixin.types import GenerationOptions
 
 Logits = npt.NDArray[np.float32]
@@ -92,6 +92,10 @@ class LlamaModel:
         if not path.is_file():
             raise ModelNotFoundError(f"GGUF file not found: {path}")
         threads = n_threads or os.cpu_count() or 1
+        if lora_path is not None:
+            with open(lora_path, "rb") as adapter:  # llama.cpp reports a file it cannot read only in its log
+                if adapter.read(4) != b"GGUF":
+                    raise ModelIntegrityError(f"not a GGUF file, so not a LoRA adapter llama.cpp loads: {lora_path}")
         self._llm = Llama(
             model_path=str(path),
             n_ctx=n_ctx,
@@ -101,6 +105,9 @@ class LlamaModel:
             lora_path=str(lora_path) if lora_path is not None else None,
             verbose=False,
         )
+        if lora_path is not None and not getattr(self._llm, "_lora_adapter", True):
+            # llama-cpp-python tests its NULL adapter against None, so a file llama.cpp rejected passes silently.
+            raise ModelIntegrityError(f"llama.cpp could not load {lora_path} as a LoRA adapter for {path.name}")
         metadata = {str(k): str(v) for k, v in self._llm.metadata.items()}
         self._n_vocab = int(self._llm.n_vocab())
         self.info = ModelInfo(
