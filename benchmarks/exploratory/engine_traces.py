@@ -166,7 +166,15 @@ def traced(engine: Engine, item: dict[str, Any], oracle: bool = False) -> tuple[
         if text is None:
             raise NoOracle(stage)
         finish = "constraint" if text.startswith("<tool_call>") else "stop"
-        completion = Completion(text, llm.tokenize(text), finish, 0, 0, 0.0, 0.0)
+        completion = Completion(
+            text=text,
+            tokens=llm.tokenize(text),
+            finish_reason=finish,
+            prompt_tokens=0,
+            cached_tokens=0,
+            prompt_seconds=0.0,
+            generation_seconds=0.0,
+        )
         run.record(stage, completion)
         shown = prompt if isinstance(prompt, str) else llm.detokenize(prompt)
         passes.append({"stage": stage, "prompt": shown, "completion": text, "finish": finish, "cut": False})

@@ -77,11 +77,11 @@ def split_adapter(spec: str) -> tuple[str, Path | None]:
     """`MODEL+ADAPTER.gguf` → (MODEL, the adapter's path); any other spec → (spec, None)."""
     spec = spec.strip()
     base, sep, adapter = (part.strip() for part in spec.rpartition("+"))
+    if not sep or not adapter.endswith(".gguf") or "://" in spec:
+        return spec, None
     # Only a local model takes an adapter: an endpoint's model name may hold "+" and end in ".gguf".
     local = base.lower() in EMBEDDED_MODELS or base.lower() in ALIASES or base.endswith(".gguf") or Path(base).is_file()
-    if not sep or not adapter.endswith(".gguf") or "://" in spec or not local:
-        return spec, None
-    return base, Path(adapter).expanduser()
+    return (base, Path(adapter).expanduser()) if local else (spec, None)
 
 
 def parse_model_spec(spec: str) -> tuple[str, str, str | None]:
