@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -103,20 +104,67 @@ def parallel_items(singles: list[dict[str, Any]], count: int, rng: random.Random
                 "tools": offered,
                 "calls": calls,
                 "kind": "parallel",
+                "parts": [first["request"].strip(), connector, second["request"].strip()],
             }
         )
     return items
 
 
+def domain(name: str) -> str:
+    """A tool name's first word ("math" of "math.gcd", "track" of "trackOrder"), "calc" read as "calculate"."""
+    first = re.split(r"[._]|(?<=[a-z])(?=[A-Z])", name)[0].lower()
+    return "calculate" if first == "calc" else first
+
+
 def unserved_items(singles: list[dict[str, Any]], count: int, rng: random.Random) -> list[dict[str, Any]]:
-    """A single request offered three tools of other singles, none of them its own."""
+    """A single request offered one to three tools of its own domain (the same first word of the name: `math.lcm`
+    for a `math.gcd` request), never its own: a near miss, as hard to tell apart as a real one."""
     tools = {name_of(t): t for s in singles for t in s["tools"]}
     items = []
-    for single in rng.sample(singles, min(count, len(singles))):
+    for single in rng.sample(singles, len(singles)):
         own = {name_of(t) for t in single["tools"]}
-        others = [t for n, t in tools.items() if n not in own]
-        items.append({"request": single["request"], "tools": rng.sample(others, 3), "calls": [], "kind": "unserved"})
+        same = SAME_WORK.get(single["calls"][0]["name"], ())
+        domains = {domain(o) for o in own}
+        near = [t for n, t in tools.items() if n not in own and n not in same and domain(n) in domains]
+        if not near:
+            continue
+        offered = rng.sample(near, min(len(near), rng.choice((1, 2, 3))))
+        items.append({"request": single["request"], "tools": offered, "calls": [], "kind": "unserved"})
+        if len(items) == count:
+            break
     return items
+
+
+SAME_WORK = {"track_parcel_status": ("trackOrder",), "trackOrder": ("track_parcel_status",)}
+"""Tools of one domain in our lists that can serve each other's requests (an order's status is a parcel's)."""
+
+
+def merged_parallel_items(items: list[dict[str, Any]], writer: Engine) -> list[dict[str, Any]]:
+    """Parallel items asked as one sentence that names the values together (as users ask: "… for A and B"), written
+    by `writer` from the two requests; kept only where every value of the two requests is still said."""
+    merged = []
+    for item in items:
+        first, _, second = item["parts"]
+        ask = (
+            "Write these two requests as one short request that asks for both at once, naming the values together "
+            '(for example "… for X and for Y"). Keep every value exactly as written. Reply with the request only.\n'
+            f"1. {first}\n2. {second}"
+        )
+        text = (writer.chat([{"role": "user", "content": ask}]).message.content or "").strip().strip('"')
+        said = [v for c in item["calls"] for v in _leaves(c["arguments"]) if v.lower() in (first + second).lower()]
+        if "\n" in text or not text or any(v.lower() not in text.lower() for v in said):
+            continue
+        merged.append({**item, "request": text, "kind": "parallel_one"})
+    return merged
+
+
+def _leaves(value: Any) -> list[str]:
+    """An argument value's scalars as text."""
+    if isinstance(value, dict):
+        return [x for v in value.values() for x in _leaves(v)]
+    if isinstance(value, list):
+        return [x for v in value for x in _leaves(v)]
+    return [] if isinstance(value, bool) else [str(value)]
 
 
 def same_calls(made: list[dict[str, Any]], wanted: list[dict[str, Any]]) -> bool:
@@ -166,6 +214,14 @@ def traced(engine: Engine, item: dict[str, Any], oracle: bool = False) -> tuple[
         if text is None:
             raise NoOracle(stage)
         finish = "constraint" if text.startswith("<tool_call>") else "stop"
+        learnt, cut = text, False
+        if stage == "decide":
+            # The probe only decides: learnt are the words up to the decision, in the 0.5B's own opening for a
+            # call ("```json"; the call pass under its grammar writes the `<tool_call>` token itself).
+            text = learnt = DECIDE_CALL if item["calls"] else text
+            cut = True
+            if not item["calls"]:
+                learnt = NO_TOOL_OPENING
         completion = Completion(
             text=text,
             tokens=llm.tokenize(text),
@@ -177,7 +233,7 @@ def traced(engine: Engine, item: dict[str, Any], oracle: bool = False) -> tuple[
         )
         run.record(stage, completion)
         shown = prompt if isinstance(prompt, str) else llm.detokenize(prompt)
-        passes.append({"stage": stage, "prompt": shown, "completion": text, "finish": finish, "cut": False})
+        passes.append({"stage": stage, "prompt": shown, "completion": learnt, "finish": finish, "cut": cut})
         return completion
 
     def recording(run: _Run, llm: LlamaModel, prompt: str | list[int], stage: str, **kwargs: Any) -> Any:
@@ -220,13 +276,15 @@ def traced(engine: Engine, item: dict[str, Any], oracle: bool = False) -> tuple[
     return ok, passes, seconds
 
 
-NO_TOOL_ANSWERS = (
-    "None of the tools I have can do this, so I can't run it for you.",
-    "I can't do that here: none of the available functions fits this request.",
-    "The functions I can call don't cover this request, so I have no tool to use for it.",
-    "There is no tool among those I have for this, so I can't carry it out.",
-)
-"""Honest answers for a request no tool serves: a teacher asked without tools invents results (§31)."""
+DECIDE_CALL = "```json\n{"
+"""How the 0.5B opens a call when free to choose (the probe decides "call" there)."""
+NO_TOOL_OPENING = "None of the tools I have"
+"""The opening learnt for a request no tool serves: the probe decides "text" there, the rest is the model's own."""
+
+
+def no_tool_answer(item: dict[str, Any]) -> str:
+    names = ", ".join(name_of(t) for t in item["tools"])
+    return f"{NO_TOOL_OPENING} ({names}) does what you ask, so I can't do it with them."
 
 
 def main() -> None:
@@ -237,6 +295,9 @@ def main() -> None:
     parser.add_argument("--joined", type=int, default=0)
     parser.add_argument("--parallel", type=int, default=0)
     parser.add_argument("--unserved", type=int, default=0)
+    parser.add_argument(
+        "--merge-parallel", action="store_true", help="also each parallel item as one sentence (the teacher writes it)"
+    )
     parser.add_argument("--oracle", action="store_true", help="passes written from the items, not generated")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, required=True)
@@ -244,12 +305,16 @@ def main() -> None:
     rng = random.Random(args.seed)
     items = [json.loads(line) for path in args.data for line in path.read_text().splitlines() if line.strip()]
     singles = [i for i in items if len(i["calls"]) == 1]
-    items += joined_items(singles, args.joined, rng) + parallel_items(singles, args.parallel, rng)
+    parallel = parallel_items(singles, args.parallel, rng)
+    if args.merge_parallel:
+        parallel += merged_parallel_items(parallel, Engine(load_model(args.teacher)))
+        print(f"{sum(i['kind'] == 'parallel_one' for i in parallel)} parallel items as one sentence", flush=True)
+    items += joined_items(singles, args.joined, rng) + parallel
     items += unserved_items(singles, args.unserved, rng)
     rng.shuffle(items)
-    for number, item in enumerate(items):
+    for item in items:
         if not item["calls"]:
-            item["answer"] = NO_TOOL_ANSWERS[number % len(NO_TOOL_ANSWERS)]
+            item["answer"] = no_tool_answer(item)
     # The oracle's engine needs a model only for its chat template and tokens: the student's own.
     teacher = Engine(load_model(STUDENT if args.oracle else args.teacher), tuned_options(STUDENT))
     student = Engine(load_model(STUDENT), tuned_options(STUDENT)) if args.student else None
