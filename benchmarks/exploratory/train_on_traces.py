@@ -60,6 +60,7 @@ def main() -> None:
     parser.add_argument("--stages", default="plan,call,fallback,decide,answer,clauses")
     parser.add_argument("--limit", type=int, default=0, help="train on at most this many passes (0: all)")
     parser.add_argument("--skip-kinds", default="", help="item kinds left out, e.g. unserved")
+    parser.add_argument("--keep-kinds", default="", help="item kinds kept whole under --limit")
     parser.add_argument(
         "--decide-calls", type=int, default=-1, help="at most this many decide passes that open a call (-1: all)"
     )
@@ -73,8 +74,10 @@ def main() -> None:
     if args.decide_calls >= 0:  # they teach the 0.5B its own habit ("```json"): a few keep it beside the no-tool ones
         opening = [f for f in found if f[2].startswith("```")]
         found = [f for f in found if f not in opening[args.decide_calls :]]
-    if args.limit:
-        found = found[: args.limit]
+    if args.limit:  # the kinds named in --keep-kinds whole, the rest up to the limit
+        kept = [f for f in found if f[0] in args.keep_kinds.split(",")]
+        found = kept + [f for f in found if f not in kept][: max(args.limit - len(kept), 0)]
+        random.Random(1).shuffle(found)
     print(f"{len(found)} passes: {dict(Counter(kind for kind, _, _ in found))}", flush=True)
     model, tokenizer = load_base(torch.bfloat16)
     ids_of = llama_token_ids()  # the ids the model sees in rixin, not transformers' (see lora_common)
