@@ -40,6 +40,7 @@ from typing import Any
 
 from rixin.calling import Engine, tuned_options
 from rixin.calling.engine import _Run
+from rixin.calling.enumerations import scalars
 from rixin.models import Completion, LlamaModel, load_model
 
 STUDENT = "qwen2.5-coder-0.5b"
@@ -151,20 +152,12 @@ def merged_parallel_items(items: list[dict[str, Any]], writer: Engine) -> list[d
             f"1. {first}\n2. {second}"
         )
         text = (writer.chat([{"role": "user", "content": ask}]).message.content or "").strip().strip('"')
-        said = [v for c in item["calls"] for v in _leaves(c["arguments"]) if v.lower() in (first + second).lower()]
+        values = [str(v) for c in item["calls"] for v in scalars(c["arguments"]) if not isinstance(v, bool)]
+        said = [v for v in values if v.lower() in (first + second).lower()]
         if "\n" in text or not text or any(v.lower() not in text.lower() for v in said):
             continue
         merged.append({**item, "request": text, "kind": "parallel_one"})
     return merged
-
-
-def _leaves(value: Any) -> list[str]:
-    """An argument value's scalars as text."""
-    if isinstance(value, dict):
-        return [x for v in value.values() for x in _leaves(v)]
-    if isinstance(value, list):
-        return [x for v in value for x in _leaves(v)]
-    return [] if isinstance(value, bool) else [str(value)]
 
 
 def same_calls(made: list[dict[str, Any]], wanted: list[dict[str, Any]]) -> bool:
