@@ -105,7 +105,7 @@ def parallel_items(singles: list[dict[str, Any]], count: int, rng: random.Random
                 "tools": offered,
                 "calls": calls,
                 "kind": "parallel",
-                "parts": [first["request"].strip(), connector, second["request"].strip()],
+                "parts": [first["request"].strip(), second["request"].strip()],
             }
         )
     return items
@@ -115,6 +115,10 @@ def domain(name: str) -> str:
     """A tool name's first word ("math" of "math.gcd", "track" of "trackOrder"), "calc" read as "calculate"."""
     first = re.split(r"[._]|(?<=[a-z])(?=[A-Z])", name)[0].lower()
     return "calculate" if first == "calc" else first
+
+
+SAME_WORK = {"track_parcel_status": ("trackOrder",), "trackOrder": ("track_parcel_status",)}
+"""Tools of one domain in our lists that can serve each other's requests (an order's status is a parcel's)."""
 
 
 def unserved_items(singles: list[dict[str, Any]], count: int, rng: random.Random) -> list[dict[str, Any]]:
@@ -136,16 +140,12 @@ def unserved_items(singles: list[dict[str, Any]], count: int, rng: random.Random
     return items
 
 
-SAME_WORK = {"track_parcel_status": ("trackOrder",), "trackOrder": ("track_parcel_status",)}
-"""Tools of one domain in our lists that can serve each other's requests (an order's status is a parcel's)."""
-
-
 def merged_parallel_items(items: list[dict[str, Any]], writer: Engine) -> list[dict[str, Any]]:
     """Parallel items asked as one sentence that names the values together (as users ask: "… for A and B"), written
     by `writer` from the two requests; kept only where every value of the two requests is still said."""
     merged = []
     for item in items:
-        first, _, second = item["parts"]
+        first, second = item["parts"]
         ask = (
             "Write these two requests as one short request that asks for both at once, naming the values together "
             '(for example "… for X and for Y"). Keep every value exactly as written. Reply with the request only.\n'
@@ -183,7 +183,9 @@ def oracle_text(item: dict[str, Any], stage: str) -> str | None:
     """What a pass of this stage should say for this item (None: the oracle has no answer for it)."""
     if not item["calls"]:
         return item.get("answer") if stage in ("decide", "answer") else None
-    if stage in ("decide", "call", "fallback", "repair"):
+    if stage == "decide":
+        return DECIDE_CALL
+    if stage in ("call", "fallback", "repair"):
         return call_block(item["calls"])
     if stage == "plan":
         return plan_text(item["calls"])
@@ -207,14 +209,9 @@ def traced(engine: Engine, item: dict[str, Any], oracle: bool = False) -> tuple[
         if text is None:
             raise NoOracle(stage)
         finish = "constraint" if text.startswith("<tool_call>") else "stop"
-        learnt, cut = text, False
-        if stage == "decide":
-            # The probe only decides: learnt are the words up to the decision, in the 0.5B's own opening for a
-            # call ("```json"; the call pass under its grammar writes the `<tool_call>` token itself).
-            text = learnt = DECIDE_CALL if item["calls"] else text
-            cut = True
-            if not item["calls"]:
-                learnt = NO_TOOL_OPENING
+        # The probe only decides: learnt are the words up to its decision (a no-tool answer's opening).
+        cut = stage == "decide"
+        learnt = NO_TOOL_OPENING if cut and not item["calls"] else text
         completion = Completion(
             text=text,
             tokens=llm.tokenize(text),

@@ -68,15 +68,16 @@ def main() -> None:
     torch.set_num_threads(2)
     torch.manual_seed(0)
     found = examples(args.traces, set(args.stages.split(",")))
-    skipped = set(filter(None, args.skip_kinds.split(",")))
+    skipped, whole = (set(filter(None, kinds.split(","))) for kinds in (args.skip_kinds, args.keep_kinds))
     found = [f for f in found if f[0] not in skipped]
     random.Random(0).shuffle(found)
     if args.decide_calls >= 0:  # they teach the 0.5B its own habit ("```json"): a few keep it beside the no-tool ones
-        opening = [f for f in found if f[2].startswith("```")]
-        found = [f for f in found if f not in opening[args.decide_calls :]]
+        dropped = set([f for f in found if f[2].startswith("```")][args.decide_calls :])
+        found = [f for f in found if f not in dropped]
     if args.limit:  # the kinds named in --keep-kinds whole, the rest up to the limit
-        kept = [f for f in found if f[0] in args.keep_kinds.split(",")]
-        found = kept + [f for f in found if f not in kept][: max(args.limit - len(kept), 0)]
+        kept = [f for f in found if f[0] in whole]
+        rest = [f for f in found if f[0] not in whole]
+        found = kept + rest[: max(args.limit - len(kept), 0)]
         random.Random(1).shuffle(found)
     print(f"{len(found)} passes: {dict(Counter(kind for kind, _, _ in found))}", flush=True)
     model, tokenizer = load_base(torch.bfloat16)
