@@ -11,7 +11,11 @@ single-call requests, two kinds the 0.5B gets wrong most:
 - several asks in one request: two or three single requests of different tools joined ("… Also, …"), the tools
   of all of them and two others offered;
 - the same tool twice: two single requests of one tool with different calls joined;
-- a request no tool serves: a single request offered only other items' tools (the target: words, no call).
+- a request no tool serves: a single request offered only other items' tools (the target: words, no call);
+- after tool results (`--continued`, `--lookups`): a joined request with its first calls made and answered (the
+  target: the calls left), the same with every call answered (the target: words, opening "Done"), and a single
+  request whose tool takes an id where the request names a thing (the target: a `find_<thing>` lookup first, then,
+  after its result, the call with the id the result holds, then words).
 
 With `--student`, the items are run on the student (the 0.5B) too and each record says whether it passed, so
 that training can weight the items it fails.
@@ -127,6 +131,8 @@ def unserved_items(singles: list[dict[str, Any]], count: int, rng: random.Random
     tools = {name_of(t): t for s in singles for t in s["tools"]}
     items = []
     for single in rng.sample(singles, len(singles)):
+        if len(items) >= count:
+            break
         own = {name_of(t) for t in single["tools"]}
         same = SAME_WORK.get(single["calls"][0]["name"], ())
         domains = {domain(o) for o in own}
@@ -135,8 +141,133 @@ def unserved_items(singles: list[dict[str, Any]], count: int, rng: random.Random
             continue
         offered = rng.sample(near, min(len(near), rng.choice((1, 2, 3))))
         items.append({"request": single["request"], "tools": offered, "calls": [], "kind": "unserved"})
-        if len(items) == count:
-            break
+    return items
+
+
+def assistant_calls(calls: list[dict[str, Any]], first: int) -> dict[str, Any]:
+    """An assistant turn that made `calls` (ids numbered from `first`), as the OpenAI messages write it."""
+    return {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {
+                "id": f"call_{first + i}",
+                "type": "function",
+                "function": {"name": c["name"], "arguments": json.dumps(c["arguments"], ensure_ascii=False)},
+            }
+            for i, c in enumerate(calls)
+        ],
+    }
+
+
+def tool_results(calls: list[dict[str, Any]], first: int, results: list[Any]) -> list[dict[str, Any]]:
+    return [
+        {"role": "tool", "tool_call_id": f"call_{first + i}", "name": c["name"], "content": json.dumps(r)}
+        for i, (c, r) in enumerate(zip(calls, results, strict=True))
+    ]
+
+
+def continued_items(joined: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A request of several asks after the first ones were called and answered: what is left is the next call (the
+    0.5B stops after a first result, §26)."""
+    items = []
+    for item in joined:
+        calls = item["calls"]
+        for done in range(1, len(calls)):
+            messages = [
+                {"role": "user", "content": item["request"]},
+                assistant_calls(calls[:done], 0),
+                *tool_results(calls[:done], 0, [{"status": "done"}] * done),
+            ]
+            items.append({**item, "messages": messages, "calls": calls[done:], "kind": "continued"})
+        items.append(finished(item, [{"role": "user", "content": item["request"]}], calls))
+    return items
+
+
+def finished(item: dict[str, Any], messages: list[dict[str, Any]], calls: list[dict[str, Any]]) -> dict[str, Any]:
+    """The conversation after the last of `calls` was answered: nothing is left to call, the answer is in words."""
+    first = sum(len(m.get("tool_calls") or []) for m in messages)
+    done = [*messages, assistant_calls(calls, first), *tool_results(calls, first, [{"status": "done"}] * len(calls))]
+    names = ", ".join(c["name"] for c in calls)
+    return {
+        **item,
+        "messages": done,
+        "calls": [],
+        "kind": "finished",
+        "answer": f"{DONE_OPENING}: {names} went through.",
+    }
+
+
+def lookup_items(singles: list[dict[str, Any]], rng: random.Random) -> list[dict[str, Any]]:
+    """A single request whose tool takes an id where the request names a thing: the id is looked up first (a
+    `find_<thing>` tool that says it only reads), then the tool is called with the id the result holds. Two items
+    per request: before the lookup (the call is the lookup) and after its result (the call uses the result's id)."""
+    tools = {name_of(t): t for s in singles for t in s["tools"]}
+    items = []
+    for single in singles:
+        call = single["calls"][0]
+        tool = next(t for t in single["tools"] if name_of(t) == call["name"])
+        properties = tool["function"]["parameters"]["properties"]
+        named = [
+            key
+            for key, value in call["arguments"].items()
+            if isinstance(value, str)
+            and len(value) > 2
+            and value.lower() in single["request"].lower()
+            and "enum" not in properties.get(key, {})
+            and re.fullmatch(r"[a-z]+", key)
+            and key not in ("name", "query")
+        ]
+        if not named:
+            continue
+        key = rng.choice(named)
+        value = call["arguments"][key]
+        prefix = key[:2].upper()
+        found_id = f"{prefix}-{rng.randint(1000, 9999)}"
+        id_key = f"{key}_id"
+        parameters = json.loads(json.dumps(tool["function"]["parameters"]))
+        parameters["properties"] = {
+            (id_key if k == key else k): (
+                {"type": "string", "description": f'The id of the {key}, as find_{key} gives it, e.g. "{prefix}-1001".'}
+                if k == key
+                else v
+            )
+            for k, v in parameters["properties"].items()
+        }
+        parameters["required"] = [id_key if k == key else k for k in parameters.get("required", [])]
+        acting = {"type": "function", "function": {**tool["function"], "parameters": parameters}}
+        finder = {
+            "type": "function",
+            "function": {
+                "name": f"find_{key}",
+                "description": f"Look up a {key} by what the user calls it; returns its id.",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"query": {"type": "string", "description": f"The {key} as the user names it."}},
+                    "required": ["query"],
+                },
+            },
+            "annotations": {"readOnlyHint": True},
+        }
+        others = [t for n, t in tools.items() if n != call["name"]]
+        offered = [acting, finder, *rng.sample(others, min(1, len(others)))]
+        rng.shuffle(offered)
+        lookup = {"name": f"find_{key}", "arguments": {"query": value}}
+        acted = {
+            "name": call["name"],
+            "arguments": {
+                (id_key if k == key else k): (found_id if k == key else v) for k, v in call["arguments"].items()
+            },
+        }
+        base = {"request": single["request"], "tools": offered, "kind": "lookup"}
+        items.append({**base, "calls": [lookup]})
+        messages = [
+            {"role": "user", "content": single["request"]},
+            assistant_calls([lookup], 0),
+            *tool_results([lookup], 0, [{"id": found_id, key: value}]),
+        ]
+        items.append({**base, "messages": messages, "calls": [acted], "kind": "looked_up"})
+        items.append(finished(base, messages, [acted]))
     return items
 
 
@@ -211,7 +342,7 @@ def traced(engine: Engine, item: dict[str, Any], oracle: bool = False) -> tuple[
         finish = "constraint" if text.startswith("<tool_call>") else "stop"
         # The probe only decides: learnt are the words up to its decision (a no-tool answer's opening).
         cut = stage == "decide"
-        learnt = NO_TOOL_OPENING if cut and not item["calls"] else text
+        learnt = item.get("opening", NO_TOOL_OPENING) if cut and not item["calls"] else text
         completion = Completion(
             text=text,
             tokens=llm.tokenize(text),
@@ -251,7 +382,8 @@ def traced(engine: Engine, item: dict[str, Any], oracle: bool = False) -> tuple[
     _Run.generate = written if oracle else recording  # type: ignore[method-assign]
     began = time.perf_counter()
     try:
-        result = engine.chat([{"role": "user", "content": item["request"]}], tools=item["tools"])
+        messages = item.get("messages") or [{"role": "user", "content": item["request"]}]
+        result = engine.chat(messages, tools=item["tools"])
     except NoOracle as stage:
         passes.append({"stage": str(stage), "no_oracle": True})
         return False, passes, time.perf_counter() - began
@@ -272,6 +404,10 @@ NO_TOOL_OPENING = "None of the tools I have"
 """The opening learnt for a request no tool serves: the probe decides "text" there, the rest is the model's own."""
 
 
+DONE_OPENING = "Done"
+"""The opening learnt where every call asked for has its result: the probe decides "text" there."""
+
+
 def no_tool_answer(item: dict[str, Any]) -> str:
     names = ", ".join(name_of(t) for t in item["tools"])
     return f"{NO_TOOL_OPENING} ({names}) does what you ask, so I can't do it with them."
@@ -285,6 +421,8 @@ def main() -> None:
     parser.add_argument("--joined", type=int, default=0)
     parser.add_argument("--parallel", type=int, default=0)
     parser.add_argument("--unserved", type=int, default=0)
+    parser.add_argument("--continued", action="store_true", help="the joined items again, after their first results")
+    parser.add_argument("--lookups", action="store_true", help="singles whose tool takes an id looked up first")
     parser.add_argument(
         "--merge-parallel", action="store_true", help="also each parallel item as one sentence (the teacher writes it)"
     )
@@ -299,11 +437,15 @@ def main() -> None:
     if args.merge_parallel:
         parallel += merged_parallel_items(parallel, Engine(load_model(args.teacher)))
         print(f"{sum(i['kind'] == 'parallel_one' for i in parallel)} parallel items as one sentence", flush=True)
-    items += joined_items(singles, args.joined, rng) + parallel
+    joined = joined_items(singles, args.joined, rng)
+    items += joined + parallel + (continued_items(joined) if args.continued else [])
+    items += lookup_items(singles, rng) if args.lookups else []
     items += unserved_items(singles, args.unserved, rng)
     rng.shuffle(items)
     for item in items:
-        if not item["calls"]:
+        if item.get("kind") == "finished":
+            item["opening"] = DONE_OPENING
+        elif not item["calls"]:
             item["answer"] = no_tool_answer(item)
     # The oracle's engine needs a model only for its chat template and tokens: the student's own.
     teacher = Engine(load_model(STUDENT if args.oracle else args.teacher), tuned_options(STUDENT))

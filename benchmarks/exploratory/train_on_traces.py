@@ -64,6 +64,9 @@ def main() -> None:
     parser.add_argument(
         "--decide-calls", type=int, default=-1, help="at most this many decide passes that open a call (-1: all)"
     )
+    parser.add_argument(
+        "--kind-limits", default="", help="at most this many passes of a kind, e.g. finished=80,continued=200"
+    )
     args = parser.parse_args()
     torch.set_num_threads(2)
     torch.manual_seed(0)
@@ -74,6 +77,9 @@ def main() -> None:
     if args.decide_calls >= 0:  # they teach the 0.5B its own habit ("```json"): a few keep it beside the no-tool ones
         dropped = set([f for f in found if f[2].startswith("```")][args.decide_calls :])
         found = [f for f in found if f not in dropped]
+    for kind, most in (entry.split("=") for entry in filter(None, args.kind_limits.split(","))):
+        over = set([f for f in found if f[0] == kind][int(most) :])
+        found = [f for f in found if f not in over]
     if args.limit:  # the kinds named in --keep-kinds whole, the rest up to the limit
         kept = [f for f in found if f[0] in whole]
         rest = [f for f in found if f[0] not in whole]
