@@ -160,7 +160,9 @@ def assistant_calls(calls: list[dict[str, Any]], first: int) -> dict[str, Any]:
     }
 
 
-def tool_results(calls: list[dict[str, Any]], first: int, results: list[Any]) -> list[dict[str, Any]]:
+def tool_results(calls: list[dict[str, Any]], first: int, results: list[Any] | None = None) -> list[dict[str, Any]]:
+    """The tool messages answering `calls` (ids numbered from `first`); `results` default to `{"status": "done"}`."""
+    results = results if results is not None else [{"status": "done"}] * len(calls)
     return [
         {"role": "tool", "tool_call_id": f"call_{first + i}", "name": c["name"], "content": json.dumps(r)}
         for i, (c, r) in enumerate(zip(calls, results, strict=True))
@@ -177,7 +179,7 @@ def continued_items(joined: list[dict[str, Any]]) -> list[dict[str, Any]]:
             messages = [
                 {"role": "user", "content": item["request"]},
                 assistant_calls(calls[:done], 0),
-                *tool_results(calls[:done], 0, [{"status": "done"}] * done),
+                *tool_results(calls[:done], 0),
             ]
             items.append({**item, "messages": messages, "calls": calls[done:], "kind": "continued"})
         items.append(finished(item, [{"role": "user", "content": item["request"]}], calls))
@@ -187,7 +189,7 @@ def continued_items(joined: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def finished(item: dict[str, Any], messages: list[dict[str, Any]], calls: list[dict[str, Any]]) -> dict[str, Any]:
     """The conversation after the last of `calls` was answered: nothing is left to call, the answer is in words."""
     first = sum(len(m.get("tool_calls") or []) for m in messages)
-    done = [*messages, assistant_calls(calls, first), *tool_results(calls, first, [{"status": "done"}] * len(calls))]
+    done = [*messages, assistant_calls(calls, first), *tool_results(calls, first)]
     names = ", ".join(c["name"] for c in calls)
     return {
         **item,
@@ -195,6 +197,7 @@ def finished(item: dict[str, Any], messages: list[dict[str, Any]], calls: list[d
         "calls": [],
         "kind": "finished",
         "answer": f"{DONE_OPENING}: {names} went through.",
+        "opening": DONE_OPENING,
     }
 
 
@@ -443,9 +446,7 @@ def main() -> None:
     items += unserved_items(singles, args.unserved, rng)
     rng.shuffle(items)
     for item in items:
-        if item.get("kind") == "finished":
-            item["opening"] = DONE_OPENING
-        elif not item["calls"]:
+        if not item["calls"] and "answer" not in item:
             item["answer"] = no_tool_answer(item)
     # The oracle's engine needs a model only for its chat template and tokens: the student's own.
     teacher = Engine(load_model(STUDENT if args.oracle else args.teacher), tuned_options(STUDENT))
